@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Daemons and child processes are real; two cores are shared, so keep files from fighting.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
