@@ -1,0 +1,1 @@
+export { startApiServer, type ApiServerOptions, type RunningApiServer } from './server.js';

@@ -1,0 +1,163 @@
+/**
+ * The controller's OpenWhisk-compatible REST API on node:http (no framework: this is the hot path).
+ * Composition: router → (info | auth → namespace entitlement → handler) → JSON reply. The Invoker
+ * port is the only way to run actions.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
+import { MAX_BLOCKING_WAIT_MS } from '../../model/limits.js';
+import type { Store } from '../../store/types.js';
+import type { Invoker } from '../invoker.js';
+import { ActionCache } from './action-cache.js';
+import { checkActionPath, deleteAction, getAction, listActions, putAction } from './actions.js';
+import { getActivation, listActivations } from './activations.js';
+import { Authenticator } from './auth.js';
+import type { ApiDeps, RequestContext } from './context.js';
+import { CORS_HEADERS, errorReply, sendJson, type Reply } from './http.js';
+import { invokeAction } from './invoke.js';
+import { API_INFO, listNamespaces, namespaceLimits } from './namespaces.js';
+import { EMPTY_QUERY, parseQuery } from './query.js';
+import { matchRoute, type Route } from './router.js';
+import { DEFAULT_NAMESPACE_LIMITS, NamespaceThrottle } from './throttle.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  invoker: Invoker;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default 0 (ephemeral) */
+  port?: number;
+  /** per namespace; defaults invocationsPerMinute 60000, concurrentInvocations 1000 (reported by /limits) */
+  limits?: Partial<{ invocationsPerMinute: number; concurrentInvocations: number }>;
+  /** longest a blocking invoke waits before answering 202; default 60000 */
+  maxBlockingWaitMs?: number;
+  /** epoch ms; default Date.now */
+  clock?: () => number;
+  /** sizes of the identity and action caches; default 10000 each */
+  cacheSize?: number;
+  /** errors nobody can be answered about (unexpected handler failures, background store writes); default console.error */
+  onError?: (error: unknown) => void;
+}
+
+export interface RunningApiServer {
+  url: string;
+  port: number;
+  /** Stops accepting connections, waits for in-flight responses, then closes every connection. */
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const clock = options.clock ?? Date.now;
+  const limits = { ...DEFAULT_NAMESPACE_LIMITS, ...options.limits };
+  const onError = options.onError ?? ((error: unknown) => console.error('brisk api:', error));
+  const deps: ApiDeps = {
+    store: options.store,
+    invoker: options.invoker,
+    actions: new ActionCache(options.store.entities, options.cacheSize),
+    throttle: new NamespaceThrottle(limits, clock),
+    limits,
+    maxBlockingWaitMs: options.maxBlockingWaitMs ?? MAX_BLOCKING_WAIT_MS,
+    clock,
+    onError,
+  };
+  const auth = new Authenticator(options.store.entities, options.cacheSize);
+  const nextRequestId = requestIds();
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) drained?.();
+    });
+    const requestId = nextRequestId();
+    handle(deps, auth, req, clock()).then(
+      (reply) => sendJson(res, reply),
+      (error: unknown) => {
+        const reply = errorReply(error, requestId);
+        if (reply.status === 500) onError(error);
+        if (res.headersSent) res.destroy();
+        else sendJson(res, reply);
+      },
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        server.closeAllConnections();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Short unique ids for error bodies' `code`: a per-process prefix and a counter. */
+function requestIds(): () => string {
+  const prefix = randomBytes(4).toString('hex');
+  let n = 0;
+  return () => `${prefix}${(n++).toString(36).padStart(6, '0')}`;
+}
+
+async function handle(deps: ApiDeps, auth: Authenticator, req: IncomingMessage, receivedAt: number): Promise<Reply> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+  if (method === 'OPTIONS') return { status: 200, body: {}, headers: { ...CORS_HEADERS } };
+
+  const match = matchRoute(path);
+  if (match === undefined) throw new NotFoundError();
+  if (!match.methods.includes(method)) {
+    throw new MethodNotAllowedError(`HTTP method not allowed, supported methods: ${match.methods.join(', ')}.`);
+  }
+  const { route } = match;
+  if (route.kind === 'info') return { status: 200, body: API_INFO };
+
+  const identity = auth.authenticate(req.headers.authorization);
+  // `_` and the caller's own namespace are the only ones it may address (no sharing modelled).
+  if ('ns' in route && route.ns !== '_' && route.ns !== identity.namespace) throw new ForbiddenError();
+  const ctx: RequestContext = { req, identity, namespace: identity.namespace, query: q < 0 ? EMPTY_QUERY : parseQuery(url.slice(q + 1)), receivedAt };
+  return dispatch(deps, ctx, route, method);
+}
+
+function dispatch(deps: ApiDeps, ctx: RequestContext, route: Exclude<Route, { kind: 'info' }>, method: string): Reply | Promise<Reply> {
+  switch (route.kind) {
+    case 'namespaces': return listNamespaces(ctx);
+    case 'limits': return namespaceLimits(deps);
+    case 'emptyCollection': return { status: 200, body: [] };
+    case 'actions': return listActions(deps, ctx);
+    case 'action': {
+      checkActionPath(route.name, route.pkg);
+      switch (method) {
+        case 'GET': return getAction(deps, ctx, route.name);
+        case 'PUT': return putAction(deps, ctx, route.name);
+        case 'DELETE': return deleteAction(deps, ctx, route.name);
+        default: return invokeAction(deps, ctx, route.name);
+      }
+    }
+    case 'activations': return listActivations(deps, ctx);
+    case 'activation': return getActivation(deps, ctx, route.id, route.part);
+  }
+}

@@ -1,0 +1,2 @@
+export type { Identity, EntityStore, ActivationQuery, ActivationStore, Store } from './types.js';
+export { openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';

@@ -1,0 +1,118 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { ActivationRecord } from '../../model/activation.js';
+import type { ActivationQuery, ActivationStore } from '../types.js';
+
+export interface WriteBehindOptions {
+  /** how long a record may wait in the buffer before its batch is written (default 50 ms) */
+  flushIntervalMs?: number;
+  /** a batch is written at once when this many records are buffered; also the buffer bound (default 500) */
+  batchSize?: number;
+}
+
+type Filter = Omit<ActivationQuery, 'limit' | 'skip'>;
+
+/**
+ * ActivationStore with a bounded write-behind buffer. `put` only touches memory (the hot path must
+ * not wait on disk); the buffer is written in one transaction per batch. `get` looks in the buffer
+ * first; `list`/`count` flush first so that SQL sees every record (listing is not on the hot path).
+ */
+export class SqliteActivationStore implements ActivationStore {
+  readonly #db: Database;
+  readonly #pending = new Map<string, ActivationRecord>();
+  readonly #flushIntervalMs: number;
+  readonly #batchSize: number;
+  readonly #upsert: Statement<[string, string, string, number, string]>;
+  readonly #get: Statement<[string, string], { record: string }>;
+  readonly #queries = new Map<string, Statement<unknown[], { record: string }>>();
+  readonly #counts = new Map<string, Statement<unknown[], { n: number }>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(db: Database, options: WriteBehindOptions = {}) {
+    this.#db = db;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 50;
+    this.#batchSize = Math.max(1, options.batchSize ?? 500);
+    this.#upsert = db.prepare(
+      `INSERT INTO activations (activation_id, namespace, name, start, record) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (activation_id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
+         start = excluded.start, record = excluded.record`,
+    );
+    this.#get = db.prepare('SELECT record FROM activations WHERE namespace = ? AND activation_id = ?');
+  }
+
+  /** Records waiting to be written (for tests and metrics). */
+  get buffered(): number {
+    return this.#pending.size;
+  }
+
+  put(record: ActivationRecord): void {
+    // delete+set moves a replaced record to the end, keeping write order = put order
+    this.#pending.delete(record.activationId);
+    this.#pending.set(record.activationId, record);
+    if (this.#pending.size >= this.#batchSize) {
+      this.flushSync();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flushSync(), this.#flushIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  get(namespace: string, activationId: string): ActivationRecord | undefined {
+    const pending = this.#pending.get(activationId);
+    if (pending) return pending.namespace === namespace ? pending : undefined;
+    const row = this.#get.get(namespace, activationId);
+    return row ? (JSON.parse(row.record) as ActivationRecord) : undefined;
+  }
+
+  list(namespace: string, q: ActivationQuery): ActivationRecord[] {
+    this.flushSync();
+    const { key, where, args } = filterSql(namespace, q);
+    let statement = this.#queries.get(key);
+    if (!statement) {
+      statement = this.#db.prepare(
+        `SELECT record FROM activations WHERE ${where} ORDER BY start DESC, activation_id DESC LIMIT ? OFFSET ?`,
+      );
+      this.#queries.set(key, statement);
+    }
+    return statement.all(...args, q.limit, q.skip).map((row) => JSON.parse(row.record) as ActivationRecord);
+  }
+
+  count(namespace: string, q: Filter): number {
+    this.flushSync();
+    const { key, where, args } = filterSql(namespace, q);
+    let statement = this.#counts.get(key);
+    if (!statement) {
+      statement = this.#db.prepare(`SELECT COUNT(*) AS n FROM activations WHERE ${where}`);
+      this.#counts.set(key, statement);
+    }
+    return statement.get(...args)?.n ?? 0;
+  }
+
+  async flush(): Promise<void> {
+    this.flushSync();
+  }
+
+  /** Writes the whole buffer in one transaction. */
+  flushSync(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#pending.size === 0 || !this.#db.open) return;
+    const batch = [...this.#pending.values()];
+    this.#db.transaction(() => {
+      for (const r of batch) this.#upsert.run(r.activationId, r.namespace, r.name, r.start, JSON.stringify(r));
+    })();
+    // Only now drop them: a record replaced during the write (impossible synchronously, but cheap to honour) stays.
+    for (const r of batch) if (this.#pending.get(r.activationId) === r) this.#pending.delete(r.activationId);
+  }
+}
+
+function filterSql(namespace: string, q: Filter): { key: string; where: string; args: unknown[] } {
+  const clauses = ['namespace = ?'];
+  const args: unknown[] = [namespace];
+  let key = '';
+  if (q.name !== undefined) { clauses.push('name = ?'); args.push(q.name); key += 'n'; }
+  if (q.since !== undefined) { clauses.push('start >= ?'); args.push(q.since); key += 's'; }
+  if (q.upto !== undefined) { clauses.push('start <= ?'); args.push(q.upto); key += 'u'; }
+  return { key, where: clauses.join(' AND '), args };
+}
