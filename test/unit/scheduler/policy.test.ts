@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { decideAcquire, decideStemCells, type PolicyConfig } from '../../../src/scheduler/policy.js';
+import { action, agent, assignedTo, snapshot, starting, stem } from './fixtures.js';
+
+const config: PolicyConfig = { stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], maxQueueSize: 2 };
+const request = (name = 'a', memoryMB = 256, queued = false) => ({ requestId: 'r1', controllerId: 'ctl1', action: action(name, memoryMB), queued });
+
+describe('decideAcquire', () => {
+  it('rejects with noAgents when no agent is known', () => {
+    expect(decideAcquire(snapshot([], []), request(), config)).toEqual({
+      kind: 'reject',
+      limit: 'noAgents',
+      message: 'No agent is registered with the scheduler, so no container can be placed for action guest/a.',
+    });
+  });
+
+  it('rejects with tooLargeForAnyAgent when the memory exceeds every agent', () => {
+    expect(decideAcquire(snapshot([agent('n1', 256), agent('n2', 300)], []), request('a', 512), config)).toEqual({
+      kind: 'reject',
+      limit: 'tooLargeForAnyAgent',
+      message: 'Action guest/a needs 512 MB of memory but the largest agent has 300 MB.',
+    });
+  });
+
+  it('takes a matching stem cell and asks its agent for a backfill', () => {
+    const snap = snapshot([agent('n1', 1024)], [stem('s1', 'n1')]);
+    expect(decideAcquire(snap, request(), config)).toEqual({
+      kind: 'assignStemCell',
+      containerId: 's1',
+      agentId: 'n1',
+      backfill: { agentId: 'n1', kind: 'nodejs:20', memoryMB: 256 },
+    });
+  });
+
+  it('takes a stem cell without backfill when the agent has no room for another', () => {
+    const snap = snapshot([agent('n1', 256)], [stem('s1', 'n1')]);
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'assignStemCell', containerId: 's1', agentId: 'n1' });
+  });
+
+  it('takes a stem cell without backfill when other acquires are waiting', () => {
+    const snap = snapshot([agent('n1', 1024)], [stem('s1', 'n1')], 2);
+    expect(decideAcquire(snap, request('a', 256, true), config)).toEqual({ kind: 'assignStemCell', containerId: 's1', agentId: 'n1' });
+  });
+
+  it('ignores stem cells of another kind or memory, and on disconnected agents', () => {
+    const snap = snapshot(
+      [agent('n1', 2048), agent('n2', 2048, { connected: false, lostSince: 5 })],
+      [stem('s1', 'n1', 512), stem('s2', 'n1', 256, 'nodejs:18'), stem('s3', 'n2')],
+    );
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'create', agentId: 'n1' });
+  });
+
+  it('packs: creates on the agent with the least free memory that fits', () => {
+    const snap = snapshot([agent('n1', 1024), agent('n2', 512), agent('n3', 256 + 128)], [assignedTo('x', 'n3', action('b', 256))]);
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'create', agentId: 'n2' });
+  });
+
+  it('never creates on a disconnected agent', () => {
+    const snap = snapshot([agent('n1', 1024, { connected: false, lostSince: 1 })], []);
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'queue' });
+  });
+
+  it('evicts idle containers least recently used first, only as many as needed, on one agent', () => {
+    const b = action('b', 256);
+    const snap = snapshot(
+      [agent('n1', 768)],
+      [
+        assignedTo('new', 'n1', b, { lastUsedAt: 3000 }),
+        assignedTo('old', 'n1', b, { lastUsedAt: 1000 }),
+        assignedTo('mid', 'n1', b, { lastUsedAt: 2000 }),
+      ],
+    );
+    expect(decideAcquire(snap, request('a', 512), config)).toEqual({ kind: 'evictThenCreate', agentId: 'n1', evict: ['old', 'mid'] });
+  });
+
+  it('never evicts a busy, starting, unclaimed or already evicting container', () => {
+    const b = action('b', 256);
+    const snap = snapshot(
+      [agent('n1', 1024)],
+      [
+        assignedTo('busy', 'n1', b, { inFlight: 1, lastUsedAt: 1 }),
+        starting('st', 'n1'),
+        { state: 'unclaimed', containerId: 'un', agentId: 'n1', kind: 'nodejs:20', memoryMB: 256, address: { host: 'h', port: 1 }, since: 0 },
+        assignedTo('ev', 'n1', b, { evicting: { requestId: 'other', since: 0 }, lastUsedAt: 0 }),
+      ],
+    );
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'queue' });
+  });
+
+  it('evicts idle assigned containers before stem cells, stem cells as the last resort', () => {
+    const b = action('b', 256);
+    const snap = snapshot([agent('n1', 768)], [stem('s1', 'n1', 256, 'nodejs:18'), assignedTo('idle', 'n1', b, { lastUsedAt: 5000 }), assignedTo('busy', 'n1', b, { inFlight: 2 })]);
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'evictThenCreate', agentId: 'n1', evict: ['idle'] });
+    const snap2 = snapshot([agent('n1', 512)], [stem('s1', 'n1', 256, 'nodejs:18'), assignedTo('busy', 'n1', b, { inFlight: 2 })]);
+    expect(decideAcquire(snap2, request(), config)).toEqual({ kind: 'evictThenCreate', agentId: 'n1', evict: ['s1'] });
+  });
+
+  it('picks the agent needing the fewest evictions', () => {
+    const b = action('b', 128);
+    const snap = snapshot(
+      [agent('n1', 256), agent('n2', 256)],
+      [assignedTo('a1', 'n1', b, { lastUsedAt: 1 }), assignedTo('a2', 'n1', b, { lastUsedAt: 2 }), assignedTo('b1', 'n2', action('c', 256), { lastUsedAt: 9 })],
+    );
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'evictThenCreate', agentId: 'n2', evict: ['b1'] });
+  });
+
+  it('waits while evictions for the same request are under way', () => {
+    const b = action('b', 256);
+    const snap = snapshot([agent('n1', 256)], [assignedTo('ev', 'n1', b, { evicting: { requestId: 'r1', since: 0 } })], 1);
+    expect(decideAcquire(snap, request('a', 256, true), config)).toEqual({ kind: 'queue' });
+  });
+
+  it('queues when nothing fits, and rejects a new request when the queue is full', () => {
+    const snap = snapshot([agent('n1', 256)], [assignedTo('busy', 'n1', action('b'), { inFlight: 1 })], 1);
+    expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'queue' });
+    const full = snapshot([agent('n1', 256)], [assignedTo('busy', 'n1', action('b'), { inFlight: 1 })], 2);
+    expect(decideAcquire(full, request(), config)).toEqual({
+      kind: 'reject',
+      limit: 'schedulerQueue',
+      message: 'The scheduler queue is full (2 acquires waiting); no container for action guest/a can be placed now. Try again later.',
+    });
+    expect(decideAcquire(full, request('a', 256, true), config)).toEqual({ kind: 'queue' });
+  });
+});
+
+describe('decideStemCells', () => {
+  const cfg: PolicyConfig = { stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 2 }, { kind: 'nodejs:18', memoryMB: 128, count: 1 }], maxQueueSize: 10 };
+
+  it('fills every connected agent up to the configured count where memory allows', () => {
+    const snap = snapshot(
+      [agent('n1', 1024), agent('n2', 300), agent('n3', 4096, { connected: false, lostSince: 1 })],
+      [stem('s1', 'n1'), assignedTo('x', 'n1', action('b', 512))],
+    );
+    expect(decideStemCells(snap, cfg)).toEqual([
+      { agentId: 'n1', kind: 'nodejs:20', memoryMB: 256 },
+      { agentId: 'n2', kind: 'nodejs:20', memoryMB: 256 },
+    ]);
+  });
+
+  it('counts starting stem cells and skips excluded agents', () => {
+    const snap = snapshot([agent('n1', 1024), agent('n2', 1024)], [starting('s1', 'n1'), starting('s2', 'n1')]);
+    expect(decideStemCells(snap, cfg, { exclude: new Set(['n2']) })).toEqual([{ agentId: 'n1', kind: 'nodejs:18', memoryMB: 128 }]);
+  });
+
+  it('creates none while acquires wait in the queue', () => {
+    expect(decideStemCells(snapshot([agent('n1', 1024)], [], 1), cfg)).toEqual([]);
+  });
+});

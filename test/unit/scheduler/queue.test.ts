@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { AcquireQueue } from '../../../src/scheduler/queue.js';
+import { action } from './fixtures.js';
+
+const req = (requestId: string, name: string, deadline = 1000) => ({ requestId, controllerId: 'ctl1', action: action(name), deadline });
+
+describe('AcquireQueue', () => {
+  it('is bounded, default 1000', () => {
+    expect(new AcquireQueue().maxSize).toBe(1000);
+    const q = new AcquireQueue({ maxSize: 2 });
+    expect(q.push(req('r1', 'a'), 0)?.requestId).toBe('r1');
+    expect(q.push(req('r2', 'a'), 0)?.requestId).toBe('r2');
+    expect(q.push(req('r3', 'a'), 0)).toBeUndefined();
+    expect(q.full).toBe(true);
+  });
+
+  it('offers only the head of each action, oldest head first, skipping actions found unservable', () => {
+    const q = new AcquireQueue();
+    q.push(req('a1', 'a'), 0);
+    q.push(req('a2', 'a'), 0);
+    q.push(req('b1', 'b'), 0);
+    expect(q.nextServable()?.requestId).toBe('a1');
+    expect(q.nextServable(new Set(['guest/a@1@1']))?.requestId).toBe('b1');
+    expect(q.nextServable(new Set(['guest/a@1@1', 'guest/b@1@1']))).toBeUndefined();
+    q.remove('a1');
+    expect(q.nextServable()?.requestId).toBe('a2');
+  });
+
+  it('re-inserts an entry in its arrival place', () => {
+    const q = new AcquireQueue();
+    const first = q.push(req('a1', 'a'), 0)!;
+    q.push(req('a2', 'a'), 0);
+    q.remove('a1');
+    expect(q.insert(first)).toBe(true);
+    expect(q.list().map((e) => e.requestId)).toEqual(['a1', 'a2']);
+  });
+
+  it('expired(now) removes entries whose deadline passed', () => {
+    const q = new AcquireQueue();
+    q.push(req('r1', 'a', 100), 0);
+    q.push(req('r2', 'b', 200), 0);
+    expect(q.expired(100)).toEqual([]);
+    expect(q.expired(150).map((e) => e.requestId)).toEqual(['r1']);
+    expect(q.list().map((e) => e.requestId)).toEqual(['r2']);
+  });
+
+  it('removeWhere drops the entries of one controller', () => {
+    const q = new AcquireQueue();
+    q.push(req('r1', 'a'), 0);
+    q.push({ ...req('r2', 'a'), controllerId: 'ctl2' }, 0);
+    expect(q.removeWhere((e) => e.controllerId === 'ctl1').map((e) => e.requestId)).toEqual(['r1']);
+    expect(q.size).toBe(1);
+    expect(q.hasAction('guest/a@1@1')).toBe(true);
+  });
+});
