@@ -1,0 +1,123 @@
+/**
+ * The controller's connections to agents: one WebSocket per agent control URL, created on first
+ * use and kept open (with heartbeats) so that a resume on the hot path is one round trip.
+ */
+import { ContainerOperationError, PeerUnavailableError } from '../../errors.js';
+import type { ExitReason, MessageOf } from '../../daemon/protocol.js';
+import { connectWs, type WsClient, type WsClientOptions } from '../../daemon/transport.js';
+import type { LogFn } from '../../daemon/log.js';
+
+export interface AgentLinksOptions {
+  token: string;
+  controllerId: string;
+  /** timeout of pause, resume and destroy requests; default 5000 ms */
+  requestTimeoutMs?: number;
+  /** how long a first request waits for a new connection; default 5000 ms */
+  connectTimeoutMs?: number;
+  log: LogFn;
+  /** injectable for tests; default connectWs */
+  connect?: (options: WsClientOptions) => WsClient;
+}
+
+export interface LogsRequest {
+  containerId: string;
+  activationId: string;
+  limitBytes: number;
+  waitForSentinels: boolean;
+  timeoutMs: number;
+}
+
+export class AgentLinks {
+  private readonly clients = new Map<string, WsClient>();
+  private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly connect: (options: WsClientOptions) => WsClient;
+  private sequence = 0;
+  private closed = false;
+
+  constructor(private readonly options: AgentLinksOptions) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    this.connect = options.connect ?? connectWs;
+  }
+
+  /** Opens the connection to an agent ahead of need (a granted container's agent). */
+  warm(agentUrl: string): void {
+    this.client(agentUrl);
+  }
+
+  pause(agentUrl: string, containerId: string): Promise<void> {
+    return this.control(agentUrl, { type: 'pause', requestId: this.nextId(), containerId });
+  }
+
+  resume(agentUrl: string, containerId: string): Promise<void> {
+    return this.control(agentUrl, { type: 'resume', requestId: this.nextId(), containerId });
+  }
+
+  destroy(agentUrl: string, containerId: string, reason: ExitReason): Promise<void> {
+    return this.control(agentUrl, { type: 'destroy', requestId: this.nextId(), containerId, reason });
+  }
+
+  /** Collects an activation's logs. Rejects PeerUnavailableError when the agent does not answer. */
+  async collectLogs(agentUrl: string, request: LogsRequest): Promise<MessageOf<'logs.result'>> {
+    const client = await this.connected(agentUrl);
+    const reply = await client.request(
+      {
+        type: 'logs.collect',
+        requestId: this.nextId(),
+        containerId: request.containerId,
+        activationId: request.activationId,
+        limitBytes: request.limitBytes,
+        waitForSentinels: request.waitForSentinels,
+      },
+      request.timeoutMs,
+    );
+    if (reply.type !== 'logs.result') throw new PeerUnavailableError(`agent ${agentUrl} answered logs.collect with ${reply.type}`);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(clients.map((c) => c.close()));
+  }
+
+  private async control(agentUrl: string, message: MessageOf<'pause' | 'resume' | 'destroy'>): Promise<void> {
+    const client = await this.connected(agentUrl);
+    const reply = await client.request(message, this.requestTimeoutMs);
+    if (reply.type !== 'result') throw new PeerUnavailableError(`agent ${agentUrl} answered ${message.type} with ${reply.type}`);
+    if (reply.error !== undefined) {
+      throw new ContainerOperationError(`${message.type} of container ${message.containerId} failed: ${reply.error.message}`);
+    }
+  }
+
+  private connected(agentUrl: string): Promise<WsClient> | WsClient {
+    const client = this.client(agentUrl);
+    if (client.connected) return client;
+    return client.whenConnected(this.connectTimeoutMs).then(() => client);
+  }
+
+  private client(agentUrl: string): WsClient {
+    if (this.closed) throw new PeerUnavailableError('the controller is shutting down');
+    let client = this.clients.get(agentUrl);
+    if (client === undefined) {
+      const log = this.options.log;
+      client = this.connect({
+        url: agentUrl,
+        token: this.options.token,
+        role: 'controller',
+        id: this.options.controllerId,
+        onMessage: (message) => log('debug', 'unexpected message from agent', { agentUrl, type: message.type }),
+        onDisconnected: (info) => log('warn', 'agent connection lost', { agentUrl, code: info.code }),
+      });
+      this.clients.set(agentUrl, client);
+    }
+    return client;
+  }
+
+  private nextId(): string {
+    this.sequence = (this.sequence + 1) % Number.MAX_SAFE_INTEGER;
+    return `a${this.sequence}`;
+  }
+}

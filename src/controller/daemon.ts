@@ -1,0 +1,100 @@
+/**
+ * The controller daemon: the composition root of one controller. It builds the load balancer
+ * (the Invoker: scheduler connection, agent connections, container table, overflow buffer) and
+ * serves the REST API on top of it. `close()` is the one shutdown path (SIGTERM, SIGINT, tests).
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { silentLog, type LogFn } from '../daemon/log.js';
+import type { Store } from '../store/types.js';
+import { startApiServer } from './api/server.js';
+import { createBalancer } from './balancer/balancer.js';
+
+export interface ControllerOptions {
+  /** the scheduler's ws:// URL */
+  schedulerUrl: string;
+  /** cluster token */
+  token: string;
+  /** opened (and closed) by the caller */
+  store: Store;
+  /** API listen address; default 127.0.0.1 */
+  host?: string;
+  /** API port; default 0 (ephemeral) */
+  port?: number;
+  /** default `controller-<hostname>-<random>` */
+  controllerId?: string;
+  /** pause an idle container after this long; default 1000 ms */
+  pauseGraceMs?: number;
+  /** release an idle container to the scheduler after this long; default 600 000 ms */
+  idleTimeoutMs?: number;
+  /** requests waiting for a container, per action; default 256 */
+  overflowLimit?: number;
+  /** period of usage batches to the scheduler; default 1000 ms */
+  usageIntervalMs?: number;
+  /** per-namespace throttles of the REST API (see startApiServer) */
+  limits?: Partial<{ invocationsPerMinute: number; concurrentInvocations: number }>;
+  /** how long start waits for the scheduler connection before serving anyway; default 5000 ms */
+  schedulerConnectTimeoutMs?: number;
+  log?: LogFn;
+}
+
+export interface RunningController {
+  /** the REST API base, http://host:port */
+  url: string;
+  port: number;
+  controllerId: string;
+  /** Stops the API, fails buffered requests, waits (bounded) for activations in flight, releases every container, closes connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const log = options.log ?? silentLog;
+  const controllerId = options.controllerId ?? `controller-${hostname()}-${randomBytes(3).toString('hex')}`;
+  const balancer = createBalancer({
+    controllerId,
+    schedulerUrl: options.schedulerUrl,
+    token: options.token,
+    pauseGraceMs: options.pauseGraceMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    overflowLimit: options.overflowLimit,
+    usageIntervalMs: options.usageIntervalMs,
+    log,
+  });
+  try {
+    await balancer.whenSchedulerConnected(options.schedulerConnectTimeoutMs ?? 5_000);
+  } catch {
+    // Serve anyway: the connection retries by itself; until then invokes end as "no capacity" records.
+    log('warn', 'scheduler not reachable yet; serving without it until it is', { schedulerUrl: options.schedulerUrl });
+  }
+  let api: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    api = await startApiServer({
+      store: options.store,
+      invoker: balancer,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      limits: options.limits,
+      onError: (error) => log('error', 'api error', { error: error instanceof Error ? error.message : String(error) }),
+    });
+  } catch (error) {
+    await balancer.close();
+    throw error;
+  }
+  log('info', 'controller listening', { url: api.url, controllerId });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: api.url,
+    port: api.port,
+    controllerId,
+    close() {
+      // Both at once: the API stops accepting and waits for its responses, which the balancer's
+      // shutdown ends quickly (buffered requests fail, runs in flight finish within their bound).
+      closing ??= Promise.allSettled([api.close(), balancer.close()]).then((results) => {
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+      });
+      return closing;
+    },
+  };
+}
