@@ -1,0 +1,278 @@
+/**
+ * The `process` backend: each container is the brisk runtime as a child process listening on its own
+ * loopback port, `node --max-old-space-size=<memoryMB> dist/src/runtime/main.js`. No isolation:
+ * for development and hosts without root. Pause and resume are SIGSTOP and SIGCONT.
+ *
+ * A pid file per container (`<dataDir>/process/<containerId>.pid`) lets a later agent find and kill
+ * children left by one that died; such children cannot be re-attached (their pipes are gone), so
+ * they are reported as not adoptable and removed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ContainerOperationError } from '../../errors.js';
+import type { Address } from '../../daemon/protocol.js';
+import type { BackendListener, ContainerBackend, CreateContainerRequest, LeftoverContainer } from '../backend.js';
+
+/** The compiled runtime entry, next to this module in dist/ (src/agent/backends → src/runtime). */
+export const RUNTIME_ENTRY = fileURLToPath(new URL('../../runtime/main.js', import.meta.url));
+
+export interface ProcessBackendOptions {
+  /** pid files go to `<dataDir>/process/` */
+  dataDir: string;
+  /** how long a runtime may take until its port answers; default 10000 ms */
+  startTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace on destroy; default 1000 ms */
+  stopGraceMs?: number;
+  /** runtime entry script; default RUNTIME_ENTRY */
+  runtimeEntry?: string;
+  /** node binary; default process.execPath */
+  nodePath?: string;
+}
+
+const OOM_MARKER = 'JavaScript heap out of memory';
+const STDERR_TAIL_CHARS = 4096;
+const CONTAINER_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+
+interface Child {
+  containerId: string;
+  process: ChildProcess;
+  port: number;
+  /** destroy was requested: the exit is not reported */
+  stopping: boolean;
+  paused: boolean;
+  stderrTail: string;
+  exited: Promise<void>;
+}
+
+export class ProcessBackend implements ContainerBackend {
+  readonly name = 'process' as const;
+  readonly #dir: string;
+  readonly #startTimeoutMs: number;
+  readonly #graceMs: number;
+  readonly #entry: string;
+  readonly #node: string;
+  readonly #children = new Map<string, Child>();
+  readonly #listeners = new Set<BackendListener>();
+
+  constructor(options: ProcessBackendOptions) {
+    this.#dir = path.join(options.dataDir, 'process');
+    this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.#graceMs = options.stopGraceMs ?? 1000;
+    this.#entry = options.runtimeEntry ?? RUNTIME_ENTRY;
+    this.#node = options.nodePath ?? process.execPath;
+  }
+
+  /** Pids of the running children, for tests and diagnostics. */
+  pids(): number[] {
+    return [...this.#children.values()].flatMap((c) => (c.process.pid === undefined ? [] : [c.process.pid]));
+  }
+
+  async create(request: CreateContainerRequest): Promise<Address> {
+    if (!CONTAINER_ID.test(request.containerId)) throw new ContainerOperationError(`invalid container id '${request.containerId}'`);
+    if (this.#children.has(request.containerId)) throw new ContainerOperationError(`container ${request.containerId} exists already`);
+    await mkdir(this.#dir, { recursive: true });
+    const port = await freePort();
+    const child = spawn(
+      this.#node,
+      [`--max-old-space-size=${request.memoryMB}`, this.#entry, `--brisk-container=${request.containerId}`],
+      {
+        env: {
+          ...request.env,
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          __OW_PORT: String(port),
+          __OW_HOST: '127.0.0.1',
+          __OW_ALLOW_CONCURRENT: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const entry = this.#track(request.containerId, child, port);
+    try {
+      if (child.pid === undefined) throw new ContainerOperationError(`cannot start node for container ${request.containerId}`);
+      await writeFile(this.#pidFile(request.containerId), `${child.pid}\n`);
+      await this.#waitForPort(entry);
+    } catch (err) {
+      await this.destroy(request.containerId);
+      throw err instanceof ContainerOperationError
+        ? err
+        : new ContainerOperationError(`container ${request.containerId} did not start: ${String(err)}`, { cause: err });
+    }
+    return { host: '127.0.0.1', port };
+  }
+
+  async pause(containerId: string): Promise<void> {
+    const child = this.#get(containerId);
+    child.process.kill('SIGSTOP');
+    child.paused = true;
+  }
+
+  async resume(containerId: string): Promise<void> {
+    const child = this.#get(containerId);
+    child.process.kill('SIGCONT');
+    child.paused = false;
+  }
+
+  async destroy(containerId: string): Promise<void> {
+    const child = this.#children.get(containerId);
+    if (child === undefined) {
+      await this.#killLeftover(containerId);
+      return;
+    }
+    child.stopping = true;
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      // a stopped process would keep SIGTERM pending; let it run so it can exit
+      if (child.paused) child.process.kill('SIGCONT');
+      child.process.kill('SIGTERM');
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), this.#graceMs);
+      await child.exited;
+      clearTimeout(timer);
+    }
+    await child.exited;
+    await rm(this.#pidFile(containerId), { force: true });
+  }
+
+  async list(): Promise<LeftoverContainer[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch {
+      return [];
+    }
+    return names
+      .filter((n) => n.endsWith('.pid'))
+      .map((n) => n.slice(0, -'.pid'.length))
+      .filter((id) => !this.#children.has(id))
+      .map((containerId) => ({ containerId, adoptable: false }));
+  }
+
+  subscribe(listener: BackendListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#children.keys()].map((id) => this.destroy(id)));
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #track(containerId: string, child: ChildProcess, port: number): Child {
+    let markExited: () => void = () => undefined;
+    const entry: Child = {
+      containerId,
+      process: child,
+      port,
+      stopping: false,
+      paused: false,
+      stderrTail: '',
+      exited: new Promise((resolve) => (markExited = resolve)),
+    };
+    this.#children.set(containerId, entry);
+    child.stdout?.on('data', (chunk: Buffer) => this.#emitOutput(containerId, 'stdout', chunk));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      entry.stderrTail = (entry.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+      this.#emitOutput(containerId, 'stderr', chunk);
+    });
+    child.on('error', () => undefined);
+    let reported = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (reported) return;
+      reported = true;
+      this.#children.delete(containerId);
+      markExited();
+      if (entry.stopping) return;
+      void rm(this.#pidFile(containerId), { force: true });
+      const oom = entry.stderrTail.includes(OOM_MARKER) || signal === 'SIGABRT' || code === 134;
+      const detail = signal !== null ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`;
+      for (const l of this.#listeners) l.exit({ containerId, reason: oom ? 'oom' : 'crash', detail });
+    };
+    // 'close' comes after the last output; a grandchild holding the pipes must not delay the report forever.
+    child.on('close', finish);
+    child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 500).unref());
+    return entry;
+  }
+
+  #emitOutput(containerId: string, stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    for (const l of this.#listeners) l.output({ containerId, stream, chunk });
+  }
+
+  async #waitForPort(child: Child): Promise<void> {
+    const deadline = Date.now() + this.#startTimeoutMs;
+    let exited = false;
+    void child.exited.then(() => (exited = true));
+    for (;;) {
+      if (exited) {
+        throw new ContainerOperationError(`container ${child.containerId} exited during start: ${child.stderrTail.trim().slice(-500)}`);
+      }
+      if (await canConnect(child.port)) return;
+      if (Date.now() > deadline) {
+        throw new ContainerOperationError(`container ${child.containerId} did not listen within ${this.#startTimeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async #killLeftover(containerId: string): Promise<void> {
+    if (!CONTAINER_ID.test(containerId)) return;
+    const file = this.#pidFile(containerId);
+    let pid: number;
+    try {
+      pid = Number((await readFile(file, 'utf8')).trim());
+    } catch {
+      return;
+    }
+    // Only kill the pid if it still is that container's runtime (pids get reused).
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (Number.isInteger(pid) && pid > 0 && cmdline.split('\0').includes(`--brisk-container=${containerId}`)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      // wait until it is gone (it is not our child, so poll /proc)
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) !== '') {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    await rm(file, { force: true });
+  }
+
+  #get(containerId: string): Child {
+    const child = this.#children.get(containerId);
+    if (child === undefined) throw new ContainerOperationError(`no running container ${containerId}`);
+    return child;
+  }
+
+  #pidFile(containerId: string): string {
+    return path.join(this.#dir, `${containerId}.pid`);
+  }
+}
+
+/** Asks the kernel for a free loopback port. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { LOG_SENTINEL } from '../../../src/model/activation.js';
+import { activationStorage, newActivationContext } from '../../../src/runtime/context.js';
+import { parseLine, tagLine } from '../../../src/runtime/framing.js';
+import { installOutputTagging } from '../../../src/runtime/output.js';
+
+function fakeStream() {
+  const written: string[] = [];
+  return {
+    written,
+    write(chunk: string | Uint8Array, cb?: unknown) {
+      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      if (typeof cb === 'function') (cb as () => void)();
+      return true;
+    },
+  };
+}
+
+describe('framing', () => {
+  it('round-trips a tagged line', () => {
+    expect(parseLine(tagLine('0123abcd', 'hello world'))).toEqual({ activationId: '0123abcd', text: 'hello world' });
+  });
+
+  it('treats lines without a well-formed tag as untagged', () => {
+    expect(parseLine('plain')).toEqual({ activationId: undefined, text: 'plain' });
+    expect(parseLine('\u0001no end')).toEqual({ activationId: undefined, text: '\u0001no end' });
+    expect(parseLine('\u0001bad id\u0001x')).toEqual({ activationId: undefined, text: '\u0001bad id\u0001x' });
+    expect(parseLine('\u0001\u0001x')).toEqual({ activationId: undefined, text: '\u0001\u0001x' });
+  });
+});
+
+describe('installOutputTagging', () => {
+  it('tags complete lines inside an activation and buffers partial lines until the end', () => {
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const tagger = installOutputTagging({ stdout, stderr, current: () => activationStorage.getStore() });
+    try {
+      const context = newActivationContext('a1', {});
+      activationStorage.run(context, () => {
+        stdout.write('one\ntw');
+        stdout.write('o\nthr');
+        stderr.write(Buffer.from('err\n'));
+      });
+      stdout.write('outside\n');
+      tagger.finish(context);
+      expect(stdout.written.join('')).toBe(
+        [tagLine('a1', 'one'), tagLine('a1', 'two'), 'outside', tagLine('a1', 'thr'), tagLine('a1', LOG_SENTINEL), ''].join('\n'),
+      );
+      expect(stderr.written.join('')).toBe([tagLine('a1', 'err'), tagLine('a1', LOG_SENTINEL), ''].join('\n'));
+    } finally {
+      tagger.uninstall();
+    }
+  });
+
+  it('keeps concurrent activations apart', () => {
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const tagger = installOutputTagging({ stdout, stderr, current: () => activationStorage.getStore() });
+    try {
+      const a = newActivationContext('aa', {});
+      const b = newActivationContext('bb', {});
+      activationStorage.run(a, () => stdout.write('a-'));
+      activationStorage.run(b, () => stdout.write('b-line\n'));
+      activationStorage.run(a, () => stdout.write('end\n'));
+      expect(stdout.written.join('')).toBe(`${tagLine('bb', 'b-line')}\n${tagLine('aa', 'a-end')}\n`);
+    } finally {
+      tagger.uninstall();
+    }
+  });
+
+  it('writes untagged sentinels on a fresh line when the activation has no id', () => {
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const tagger = installOutputTagging({ stdout, stderr, current: () => activationStorage.getStore() });
+    try {
+      const context = newActivationContext(undefined, {});
+      activationStorage.run(context, () => stdout.write('partial'));
+      tagger.finish(context);
+      expect(stdout.written.join('')).toBe(`partial\n${LOG_SENTINEL}\n`);
+      expect(stderr.written.join('')).toBe(`${LOG_SENTINEL}\n`);
+    } finally {
+      tagger.uninstall();
+    }
+  });
+
+  it('cuts an overlong partial line', () => {
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const tagger = installOutputTagging({ stdout, stderr, current: () => activationStorage.getStore(), maxPartialChars: 4 });
+    try {
+      activationStorage.run(newActivationContext('a1', {}), () => stdout.write('abcdefgh'));
+      expect(stdout.written.join('')).toBe(`${tagLine('a1', 'abcdefgh')}\n`);
+    } finally {
+      tagger.uninstall();
+    }
+  });
+});
