@@ -1,12 +1,10 @@
 /**
  * A small world for balancer integration tests: a fake scheduler and a fake agent (real
  * WebSocket servers from src/daemon/transport.ts) and real action containers (the brisk runtime
- * as child processes from dist/src/runtime/main.js, or an in-test /init+/run server when the
- * runtime is not built).
+ * as child processes from dist/src/runtime/main.js, which `npm test` builds first).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Message, MessageOf } from '../../../src/daemon/protocol.js';
@@ -16,36 +14,6 @@ import { parseLine } from '../../../src/runtime/framing.js';
 
 export const TOKEN = 'test-token';
 const RUNTIME_ENTRY = fileURLToPath(new URL('../../../dist/src/runtime/main.js', import.meta.url));
-
-let probe: Promise<boolean> | undefined;
-/**
- * Whether the built runtime exists and runs an activation the way the balancer calls it (probed
- * once per test file); otherwise the tests use the in-test stand-in.
- */
-export function realRuntime(): Promise<boolean> {
-  probe ??= (async () => {
-    if (!existsSync(RUNTIME_ENTRY)) return false;
-    const container = new TestContainer('probe', await freePort());
-    container.spawnRuntime();
-    try {
-      await waitListening(container.port);
-      const post = async (path: string, body: unknown) => {
-        const res = await fetch(`http://127.0.0.1:${container.port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        return { status: res.status, body: await res.text() };
-      };
-      const init = await post('/init', { value: { name: 'p', main: 'main', binary: false, code: 'function main(p) { return { ok: p.x }; }', env: { __OW_NAMESPACE: 'guest' } } });
-      const run = await post('/run', { value: { x: 1 }, namespace: 'guest', action_name: '/guest/p', action_version: '0.0.1', activation_id: 'f'.repeat(32), transaction_id: 't', deadline: String(Date.now() + 10_000) });
-      const works = init.status === 200 && run.status === 200 && run.body === '{"ok":1}';
-      if (!works) process.stderr.write(`balancer tests: the built runtime failed the probe (${run.status} ${run.body}); using the in-test stand-in\n`);
-      return works;
-    } catch {
-      return false;
-    } finally {
-      await container.stop();
-    }
-  })();
-  return probe;
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,11 +43,10 @@ async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-/** One action container: the real runtime process (or the in-test stand-in) and its collected output. */
+/** One action container: the real runtime process and its collected output. */
 export class TestContainer {
   readonly lines = new Map<string, { lines: string[]; sentinels: number }>();
   private child: ChildProcess | undefined;
-  private server: Server | undefined;
   exited = false;
 
   constructor(
@@ -90,8 +57,8 @@ export class TestContainer {
   static async start(containerId: string): Promise<TestContainer> {
     const port = await freePort();
     const container = new TestContainer(containerId, port);
-    if (await realRuntime()) container.spawnRuntime();
-    else await container.serveStandIn();
+    if (!existsSync(RUNTIME_ENTRY)) throw new Error(`${RUNTIME_ENTRY} is missing: run \`npm run build\` first (npm test does)`);
+    container.spawnRuntime();
     await waitListening(port);
     return container;
   }
@@ -131,63 +98,6 @@ export class TestContainer {
     }
   }
 
-  /**
-   * A minimal /init + /run server for when the runtime is not usable: runs `main` of the code
-   * in-process, answers like the nodejs runtime (sync throw → 502, rejection → 200 {error}) and
-   * records `console.log` lines as the activation's logs.
-   */
-  private async serveStandIn(): Promise<void> {
-    let main: ((p: unknown) => unknown) | undefined;
-    let current = '';
-    const log = (...args: unknown[]) => {
-      let entry = this.lines.get(current);
-      if (entry === undefined) {
-        entry = { lines: [], sentinels: 0 };
-        this.lines.set(current, entry);
-      }
-      entry.lines.push(formatLogLine(new Date(), 'stdout', args.map(String).join(' ')));
-    };
-    const reply = (res: import('node:http').ServerResponse, status: number, body: unknown) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const parsed = JSON.parse(body) as { value: Record<string, unknown>; activation_id?: string };
-        if (req.url === '/init') {
-          main = new Function('console', `${String(parsed.value.code)}; return main;`)({ log, error: log }) as (p: unknown) => unknown;
-          reply(res, 200, { OK: true });
-          return;
-        }
-        const id = parsed.activation_id ?? '';
-        current = id;
-        let pending: unknown;
-        try {
-          pending = main?.(parsed.value);
-        } catch (error) {
-          reply(res, 502, { error: `An error has occurred: ${String(error)}` });
-          return;
-        }
-        const ended = () => {
-          const entry = this.lines.get(id) ?? { lines: [], sentinels: 0 };
-          entry.sentinels = 2;
-          this.lines.set(id, entry);
-        };
-        Promise.resolve(pending).then(
-          (result) => {
-            ended();
-            reply(res, 200, result ?? {});
-          },
-          (error: unknown) => {
-            ended();
-            reply(res, 200, { error });
-          },
-        );
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
-  }
-
   signal(signal: NodeJS.Signals): void {
     this.child?.kill(signal);
   }
@@ -199,12 +109,6 @@ export class TestContainer {
       child.kill('SIGCONT');
       child.kill('SIGKILL');
       await gone;
-    }
-    if (this.server !== undefined) {
-      const server = this.server;
-      this.server = undefined;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
 }
