@@ -120,7 +120,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   });
 
+  /** Callers of logs.collect with awaitExitMs, woken when their container's exit is seen. */
+  const exitWaiters = new Map<string, Set<() => void>>();
+
+  function whenExited(containerId: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = exitWaiters.get(containerId) ?? new Set<() => void>();
+      exitWaiters.set(containerId, waiters);
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0) exitWaiters.delete(containerId);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      waiters.add(wake);
+    });
+  }
+
   function forget(container: LiveContainer, reason: ExitReason, detail: string | undefined): void {
+    for (const wake of exitWaiters.get(container.containerId) ?? []) wake();
     containers.delete(container.containerId);
     container.logs.markExited();
     exited.set(container.containerId, { reason, detail, logs: container.logs });
@@ -256,6 +275,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
 
   async function collect(conn: Connection, message: MessageOf<'logs.collect'>): Promise<void> {
+    if (message.awaitExitMs !== undefined && message.awaitExitMs > 0 && containers.has(message.containerId)) {
+      await whenExited(message.containerId, message.awaitExitMs);
+    }
     const container = containers.get(message.containerId);
     const source = container?.logs ?? exited.get(message.containerId)?.logs;
     if (source === undefined) {

@@ -177,6 +177,11 @@ const logsCollect = z.object({
   limitBytes: z.number().int().nonnegative(),
   /** wait for the stdout and stderr sentinels before cutting (false after a developer error) */
   waitForSentinels: z.boolean(),
+  /**
+   * The controller lost the container mid-request: wait up to this long for the container's exit to
+   * be seen, so the reply's `exit` can tell an out-of-memory kill from a crash. Default 0.
+   */
+  awaitExitMs: z.number().int().nonnegative().max(60_000).optional(),
 });
 /** Reply to pause, resume and destroy. */
 const result = z.object({ type: z.literal('result'), requestId, error: errorInfoSchema.optional() });

@@ -16,8 +16,14 @@ import { ContainerOperationError } from '../../errors.js';
 import type { Address } from '../../daemon/protocol.js';
 import type { BackendListener, ContainerBackend, CreateContainerRequest, LeftoverContainer } from '../backend.js';
 
-/** The compiled runtime entry, next to this module in dist/ (src/agent/backends → src/runtime). */
-export const RUNTIME_ENTRY = fileURLToPath(new URL('../../runtime/main.js', import.meta.url));
+/**
+ * The compiled runtime entry, next to this module in dist/ (src/agent/backends → src/runtime).
+ * When this module is loaded from the TypeScript sources (the tests), the runtime still has to run
+ * under plain node, so the build in dist/ is used.
+ */
+export const RUNTIME_ENTRY = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../../../dist/src/runtime/main.js' : '../../runtime/main.js', import.meta.url),
+);
 
 export interface ProcessBackendOptions {
   /** pid files go to `<dataDir>/process/` */

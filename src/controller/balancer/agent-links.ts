@@ -24,6 +24,8 @@ export interface LogsRequest {
   activationId: string;
   limitBytes: number;
   waitForSentinels: boolean;
+  /** wait this long for the container's exit to be seen (the connection to it died); default 0 */
+  awaitExitMs?: number;
   timeoutMs: number;
 }
 
@@ -69,6 +71,7 @@ export class AgentLinks {
         activationId: request.activationId,
         limitBytes: request.limitBytes,
         waitForSentinels: request.waitForSentinels,
+        ...(request.awaitExitMs === undefined ? {} : { awaitExitMs: request.awaitExitMs }),
       },
       request.timeoutMs,
     );

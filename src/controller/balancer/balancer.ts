@@ -30,6 +30,12 @@ import { acquiresToSend, OverflowBuffer, waitersToFailOnReject, type Waiting } f
 import { buildRecord, finalLogs } from './record.js';
 import { SchedulerLink, type AcquireAnswer } from './scheduler-link.js';
 
+/**
+ * When the connection to a container dies mid-request, the agent may not have seen the process exit
+ * yet; it is given this long, so that an out-of-memory kill is told apart from a crash.
+ */
+const EXIT_WAIT_MS = 2_000;
+
 export interface BalancerOptions {
   controllerId: string;
   /** the scheduler's ws:// URL */
@@ -338,7 +344,7 @@ export class Balancer implements Invoker {
       classified = classifyTimeout(phase, info.timeoutMs);
     } else if (result.kind === 'died') {
       // Ask the agent why: its answer (and the logs up to the exit) decide between OOM and exit.
-      exitLogs = await this.collect(entry, pending, false);
+      exitLogs = await this.collect(entry, pending, false, EXIT_WAIT_MS);
       const exit: ExitKind = exitLogs?.exit === undefined ? undefined : exitLogs.exit.reason === 'oom' ? 'oom' : 'other';
       classified = classifyExit(phase, exit);
     } else {
@@ -467,14 +473,15 @@ export class Balancer implements Invoker {
   }
 
   /** logs.collect; null when the agent could not be asked or did not answer. */
-  private async collect(entry: Slot, pending: Pending, waitForSentinels: boolean) {
+  private async collect(entry: Slot, pending: Pending, waitForSentinels: boolean, awaitExitMs = 0) {
     try {
       return await this.agents.collectLogs(entry.agentUrl, {
         containerId: entry.containerId,
         activationId: pending.request.activationId,
         limitBytes: pending.info.logLimitBytes,
         waitForSentinels,
-        timeoutMs: this.logsTimeoutMs,
+        awaitExitMs,
+        timeoutMs: this.logsTimeoutMs + awaitExitMs,
       });
     } catch (error) {
       this.log('warn', 'log collection failed', { containerId: entry.containerId, error: errorText(error) });
