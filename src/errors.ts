@@ -120,6 +120,13 @@ export class ContainerOperationError extends BriskError {
   }
 }
 
+/** An agent was asked about a container it does not run (never created, destroyed, or gone). */
+export class ContainerNotFoundError extends BriskError {
+  constructor(message: string, options: BriskErrorOptions = {}) {
+    super('CONTAINER_NOT_FOUND', 'platform', message, { status: 404, ...options });
+  }
+}
+
 /** A subprocess (runc, ...) exited non-zero. */
 export class CommandFailedError extends BriskError {
   readonly exitCode: number | undefined;
@@ -177,4 +184,46 @@ export class PeerUnavailableError extends BriskError {
 
 export function isBriskError(error: unknown): error is BriskError {
   return error instanceof BriskError;
+}
+
+// ---------------------------------------------------------------- client side (REST client, CLI)
+
+/** The REST API could not be reached at all (connection refused, DNS, timeout before a response). */
+export class ApiUnreachableError extends BriskError {
+  readonly apihost: string;
+  constructor(apihost: string, message: string, options: BriskErrorOptions = {}) {
+    super('API_UNREACHABLE', 'platform', message, { status: 503, ...options });
+    this.apihost = apihost;
+  }
+}
+
+/**
+ * The REST API answered with an error status. `code` is the catalogue code for that status
+ * (NOT_FOUND, UNAUTHENTICATED, ...; `API_ERROR` when no code fits); `transactionId` is the
+ * server's `code` field of its `{error, code}` body.
+ */
+export class ApiError extends BriskError {
+  readonly transactionId: string | undefined;
+  /** the parsed response body, kept for callers that need more than the message */
+  readonly body: unknown;
+  constructor(code: string, fault: ErrorFault, message: string, details: { status: number; transactionId?: string; body?: unknown }, options: BriskErrorOptions = {}) {
+    super(code, fault, message, { ...options, status: details.status });
+    this.transactionId = details.transactionId;
+    this.body = details.body;
+  }
+}
+
+/** A blocking invoke finished, but the activation did not succeed (application, developer or whisk error). */
+export class ActivationFailedError extends BriskError {
+  readonly activationId: string;
+  /** the activation's `response.result` (on failures `{error: ...}`) */
+  readonly result: unknown;
+  /** OpenWhisk status text: `application error`, `action developer error`, `whisk internal error` */
+  readonly statusText: string;
+  constructor(details: { activationId: string; result: unknown; statusText: string }, options: BriskErrorOptions = {}) {
+    super('ACTIVATION_FAILED', 'user', `The activation ${details.activationId} ended with ${details.statusText}.`, { status: 502, ...options });
+    this.activationId = details.activationId;
+    this.result = details.result;
+    this.statusText = details.statusText;
+  }
 }

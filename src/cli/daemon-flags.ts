@@ -1,0 +1,20 @@
+/** Flags every daemon command shares: where to listen, the data dir, the cluster token, logging. */
+import { Flags } from '@oclif/core';
+import { createLogger, LOG_LEVELS, type LogFn, type LogLevel } from '../daemon/log.js';
+import { portFlag } from './flags.js';
+
+export const daemonFlags = {
+  host: Flags.string({ description: 'interface to listen on', default: '127.0.0.1' }),
+  'data-dir': Flags.string({ description: 'data directory (default: ./.brisk-data; env BRISK_DATA_DIR)' }),
+  token: Flags.string({ description: 'cluster token (default: env BRISK_CLUSTER_TOKEN, else the token file in the data dir)' }),
+  'log-level': Flags.option({ options: LOG_LEVELS, description: 'lowest log level written to stderr', default: 'info' as LogLevel })(),
+  'log-format': Flags.option({ options: ['text', 'json'] as const, description: 'log line format', default: 'text' as const })(),
+};
+
+export const schedulerUrlFlag = Flags.string({ description: 'the scheduler\'s URL, e.g. ws://127.0.0.1:3234', required: true });
+
+export { portFlag };
+
+export function loggerFor(flags: { 'log-level': LogLevel; 'log-format': 'text' | 'json' }, component: string): LogFn {
+  return createLogger({ component, level: flags['log-level'], format: flags['log-format'] });
+}

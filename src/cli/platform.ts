@@ -1,0 +1,123 @@
+/**
+ * `brisk up`: the whole platform in one process. Starts the scheduler, opens the SQLite store, starts
+ * the controller (the REST API) and an agent with the `process` backend, and ensures the `guest`
+ * namespace. `close()` stops them in reverse order; the agent removes every container it started.
+ */
+import { join } from 'node:path';
+import { startAgent } from '../agent/daemon.js';
+import { startController } from '../controller/daemon.js';
+import type { LogFn } from '../daemon/log.js';
+import { silentLog } from '../daemon/log.js';
+import { EMBEDDED_STEM_CELLS, startScheduler } from '../scheduler/daemon.js';
+import { openSqliteStore } from '../store/index.js';
+import { AGENT_DIR, STORE_FILE, ensureDataDir } from './data-dir.js';
+
+export interface PlatformOptions {
+  /** absolute data directory (store, agent state) */
+  dataDir: string;
+  /** cluster token shared by the three daemons */
+  token: string;
+  /** interface of the REST API; default 127.0.0.1 */
+  host?: string;
+  /** REST API port; 0 picks a free one; default 3233 (as OpenWhisk standalone) */
+  port?: number;
+  /** agent capacity in MB */
+  memoryMB: number;
+  /** namespace whose key is printed and saved; default `guest` */
+  namespace?: string;
+  /** one logger per daemon; default silent */
+  log?: (component: 'scheduler' | 'controller' | 'agent') => LogFn;
+}
+
+export interface Platform {
+  /** base URL of the REST API, e.g. http://127.0.0.1:3233 */
+  apihost: string;
+  namespace: string;
+  /** `uuid:key` of the namespace */
+  auth: string;
+  schedulerUrl: string;
+  agentId: string;
+  controllerId: string;
+  /** stops agent, controller, scheduler, then closes the store; idempotent; rejects with the first failure after trying all */
+  close(): Promise<void>;
+}
+
+/** Starts everything; on a failure part-way, closes what was started and rethrows. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const host = options.host ?? '127.0.0.1';
+  const namespace = options.namespace ?? 'guest';
+  const log = options.log ?? (() => silentLog);
+  await ensureDataDir(options.dataDir);
+  // Closers in start order; run in reverse.
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+  let closing: Promise<void> | undefined;
+  const closeAll = () =>
+    (closing ??= (async () => {
+      let first: unknown;
+      for (const { close } of closers.reverse()) {
+        try {
+          await close();
+        } catch (error) {
+          first ??= error;
+        }
+      }
+      if (first !== undefined) throw first;
+    })());
+
+  try {
+    const scheduler = await startScheduler({
+      host: '127.0.0.1',
+      port: 0,
+      token: options.token,
+      stemCells: [...EMBEDDED_STEM_CELLS],
+      log: log('scheduler'),
+    });
+    closers.push({ name: 'scheduler', close: () => scheduler.close() });
+
+    const store = openSqliteStore({ file: join(options.dataDir, STORE_FILE) });
+    closers.push({ name: 'store', close: () => store.close() });
+    const identity = store.entities.ensureIdentity(namespace);
+
+    const controller = await startController({
+      schedulerUrl: scheduler.url,
+      token: options.token,
+      store,
+      host,
+      port: options.port ?? 3233,
+      log: log('controller'),
+    });
+    closers.push({ name: 'controller', close: () => controller.close() });
+
+    const agent = await startAgent({
+      schedulerUrl: scheduler.url,
+      token: options.token,
+      host: '127.0.0.1',
+      memoryMB: options.memoryMB,
+      dataDir: join(options.dataDir, AGENT_DIR),
+      apiHost: reachableUrl(controller.url),
+      log: log('agent'),
+    });
+    closers.push({ name: 'agent', close: () => agent.close() });
+
+    return {
+      apihost: reachableUrl(controller.url),
+      namespace,
+      auth: `${identity.uuid}:${identity.key}`,
+      schedulerUrl: scheduler.url,
+      agentId: agent.agentId,
+      controllerId: controller.controllerId,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A URL clients can dial: a wildcard listen address (0.0.0.0, ::) becomes loopback. */
+export function reachableUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname === '0.0.0.0') parsed.hostname = '127.0.0.1';
+  if (parsed.hostname === '[::]') parsed.hostname = '[::1]';
+  return parsed.toString().replace(/\/$/, '');
+}

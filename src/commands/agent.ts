@@ -1,0 +1,51 @@
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Flags } from '@oclif/core';
+import { startAgent } from '../agent/daemon.js';
+import { BriskCommand } from '../cli/base.js';
+import { daemonFlags, loggerFor, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
+import { AGENT_DIR, defaultAgentMemoryMB, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
+import { memoryFlag } from '../cli/flags.js';
+import { waitForShutdown } from '../cli/shutdown.js';
+
+export default class Agent extends BriskCommand {
+  static override summary = 'Run an agent (creates, pauses and removes action containers on this host) until SIGINT/SIGTERM.';
+  static override description = 'Uses the process backend. On shutdown every container it started is removed.';
+  static override examples = ['<%= config.bin %> agent --scheduler ws://127.0.0.1:3234 --memory 2GB'];
+  static override flags = {
+    ...daemonFlags,
+    scheduler: schedulerUrlFlag,
+    port: portFlag({ description: 'control port for controllers (pause, resume, logs); 0 picks a free one', default: 0 }),
+    memory: memoryFlag({ description: 'capacity for containers (default: half the host memory, 256..2048 MB)' }),
+    apihost: Flags.string({ description: 'API host given to actions as __OW_API_HOST, e.g. http://127.0.0.1:3233' }),
+    id: Flags.string({ description: 'agent id (default: generated)' }),
+  };
+
+  async run(): Promise<undefined> {
+    const waiter = waitForShutdown();
+    try {
+      const { flags } = await this.parse(Agent);
+      const dataDir = resolveDataDir(flags['data-dir']);
+      const { token } = await resolveClusterToken({ flag: flags.token, dataDir, create: false });
+      const memoryMB = flags.memory ?? defaultAgentMemoryMB(totalmem());
+      const agent = await startAgent({
+        schedulerUrl: flags.scheduler,
+        token,
+        host: flags.host,
+        port: flags.port,
+        memoryMB,
+        dataDir: join(dataDir, AGENT_DIR),
+        log: loggerFor(flags, 'agent'),
+        ...(flags.apihost === undefined ? {} : { apiHost: flags.apihost }),
+        ...(flags.id === undefined ? {} : { agentId: flags.id }),
+      });
+      const report = { agentId: agent.agentId, controlUrl: agent.controlUrl, memoryMB, dataDir, pid: process.pid };
+      if (this.jsonEnabled()) this.emitJson(report);
+      else this.log(`agent ${agent.agentId} with ${memoryMB} MB, control on ${agent.controlUrl}, connected to ${flags.scheduler}`);
+      await this.runUntilSignal(() => agent.close(), waiter);
+    } finally {
+      waiter.dispose();
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { Flags } from '@oclif/core';
+import { BriskCommand } from '../cli/base.js';
+import { openCliConfig } from '../cli/config.js';
+import { daemonFlags, loggerFor, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
+import { STORE_FILE, ensureDataDir, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
+import { reachableUrl } from '../cli/platform.js';
+import { waitForShutdown } from '../cli/shutdown.js';
+import { startController } from '../controller/daemon.js';
+import { openSqliteStore } from '../store/index.js';
+
+export default class Controller extends BriskCommand {
+  static override summary = 'Run a controller (the REST API) until SIGINT/SIGTERM.';
+  static override description =
+    'Keeps entities and activations in SQLite in the data directory, ensures the guest namespace, and saves its API host and key as a CLI profile so that `brisk action ...` works without flags.';
+  static override examples = ['<%= config.bin %> controller --scheduler ws://127.0.0.1:3234'];
+  static override flags = {
+    ...daemonFlags,
+    scheduler: schedulerUrlFlag,
+    port: portFlag({ description: 'REST API port (0 picks a free one)', default: 3233 }),
+    id: Flags.string({ description: 'controller id (default: generated)' }),
+    profile: Flags.string({ description: 'CLI profile to save the API host and key in (default: the current one)' }),
+  };
+
+  async run(): Promise<undefined> {
+    const waiter = waitForShutdown();
+    try {
+      const { flags } = await this.parse(Controller);
+      const dataDir = resolveDataDir(flags['data-dir']);
+      const { token } = await resolveClusterToken({ flag: flags.token, dataDir, create: false });
+      await ensureDataDir(dataDir);
+      const store = openSqliteStore({ file: join(dataDir, STORE_FILE) });
+      let controller;
+      try {
+        const identity = store.entities.ensureIdentity('guest');
+        controller = await startController({
+          schedulerUrl: flags.scheduler,
+          token,
+          store,
+          host: flags.host,
+          port: flags.port,
+          log: loggerFor(flags, 'controller'),
+          ...(flags.id === undefined ? {} : { controllerId: flags.id }),
+        });
+        const apihost = reachableUrl(controller.url);
+        const auth = `${identity.uuid}:${identity.key}`;
+        const config = openCliConfig();
+        const profile = flags.profile ?? config.currentProfile();
+        config.saveProfile(profile, { apihost, auth }, { makeCurrent: true });
+        const report = { url: controller.url, apihost, port: controller.port, controllerId: controller.controllerId, namespace: identity.namespace, auth, dataDir, profile, pid: process.pid };
+        if (this.jsonEnabled()) this.emitJson(report);
+        else this.log(`controller ${controller.controllerId} serving the API on ${apihost} (namespace guest, auth ${auth}, saved as profile '${profile}')`);
+      } catch (error) {
+        await controller?.close().catch(() => undefined);
+        await store.close().catch(() => undefined);
+        throw error;
+      }
+      const started = controller;
+      await this.runUntilSignal(async () => {
+        try {
+          await started.close();
+        } finally {
+          await store.close();
+        }
+      }, waiter);
+    } finally {
+      waiter.dispose();
+    }
+    return undefined;
+  }
+}
