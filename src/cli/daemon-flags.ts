@@ -11,6 +11,23 @@ export const daemonFlags = {
   'log-format': Flags.option({ options: ['text', 'json'] as const, description: 'log line format', default: 'text' as const })(),
 };
 
+/** Per-namespace throttles of the REST API (`brisk up`, `brisk controller`); defaults in src/controller/api/throttle.ts. */
+export const namespaceLimitFlags = {
+  'invocations-per-minute': Flags.integer({ description: 'invokes a namespace may start per minute before 429 (default 60000)', min: 1 }),
+  'concurrent-invocations': Flags.integer({ description: 'activations a namespace may have in flight before 429 (default 1000)', min: 1 }),
+};
+
+/** The `limits` option of startController from the namespace limit flags (only those given). */
+export function namespaceLimits(flags: { 'invocations-per-minute'?: number; 'concurrent-invocations'?: number }): {
+  invocationsPerMinute?: number;
+  concurrentInvocations?: number;
+} {
+  return {
+    ...(flags['invocations-per-minute'] === undefined ? {} : { invocationsPerMinute: flags['invocations-per-minute'] }),
+    ...(flags['concurrent-invocations'] === undefined ? {} : { concurrentInvocations: flags['concurrent-invocations'] }),
+  };
+}
+
 export const schedulerUrlFlag = Flags.string({ description: 'the scheduler\'s URL, e.g. ws://127.0.0.1:3234', required: true });
 
 export { portFlag };

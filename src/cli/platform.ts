@@ -23,6 +23,8 @@ export interface PlatformOptions {
   port?: number;
   /** agent capacity in MB */
   memoryMB: number;
+  /** per-namespace throttles of the REST API; defaults as startApiServer's */
+  limits?: { invocationsPerMinute?: number; concurrentInvocations?: number };
   /** namespace whose key is printed and saved; default `guest` */
   namespace?: string;
   /** one logger per daemon; default silent */
@@ -84,6 +86,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       store,
       host,
       port: options.port ?? 3233,
+      limits: options.limits ?? {},
       log: log('controller'),
     });
     closers.push({ name: 'controller', close: () => controller.close() });

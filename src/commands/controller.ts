@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BriskCommand } from '../cli/base.js';
 import { openCliConfig } from '../cli/config.js';
-import { daemonFlags, loggerFor, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
+import { daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
 import { STORE_FILE, ensureDataDir, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
 import { reachableUrl } from '../cli/platform.js';
 import { waitForShutdown } from '../cli/shutdown.js';
@@ -16,6 +16,7 @@ export default class Controller extends BriskCommand {
   static override examples = ['<%= config.bin %> controller --scheduler ws://127.0.0.1:3234'];
   static override flags = {
     ...daemonFlags,
+    ...namespaceLimitFlags,
     scheduler: schedulerUrlFlag,
     port: portFlag({ description: 'REST API port (0 picks a free one)', default: 3233 }),
     id: Flags.string({ description: 'controller id (default: generated)' }),
@@ -40,6 +41,7 @@ export default class Controller extends BriskCommand {
           host: flags.host,
           port: flags.port,
           log: loggerFor(flags, 'controller'),
+          limits: namespaceLimits(flags),
           ...(flags.id === undefined ? {} : { controllerId: flags.id }),
         });
         const apihost = reachableUrl(controller.url);

@@ -4,7 +4,7 @@ import { LOG_LEVELS, type LogLevel } from '../daemon/log.js';
 import { createClient } from '../client/client.js';
 import { BriskCommand } from '../cli/base.js';
 import { DEFAULT_PROFILE, openCliConfig } from '../cli/config.js';
-import { daemonFlags, loggerFor } from '../cli/daemon-flags.js';
+import { daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits } from '../cli/daemon-flags.js';
 import { defaultAgentMemoryMB, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
 import { memoryFlag, portFlag } from '../cli/flags.js';
 import { sampleActionFile } from '../cli/package-root.js';
@@ -19,6 +19,7 @@ export default class Up extends BriskCommand {
   static override examples = ['<%= config.bin %> up', '<%= config.bin %> up --port 0 --data-dir /tmp/brisk --json'];
   static override flags = {
     ...daemonFlags,
+    ...namespaceLimitFlags,
     port: portFlag({ description: 'REST API port (0 picks a free one)', default: 3233 }),
     memory: memoryFlag({ description: 'agent capacity for containers (default: half the host memory, 256..2048 MB)' }),
     profile: Flags.string({ description: 'CLI profile to save the API host and key in (default: the current one)' }),
@@ -105,6 +106,7 @@ export default class Up extends BriskCommand {
       host: flags.host,
       port: flags.port,
       memoryMB: flags.memory ?? defaultAgentMemoryMB(totalmem()),
+      limits: namespaceLimits(flags),
       log: (component) => loggerFor(flags, component),
     });
     return { flags, dataDir, platform };

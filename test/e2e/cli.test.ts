@@ -53,9 +53,11 @@ describe('brisk up and the action/activation commands', () => {
   it(
     'brings the platform up, runs the sample, serves every command, and stops cleanly',
     async () => {
-      const up = await startDaemon<UpReport>(['up', '--port', '0', '--data-dir', join(dir, 'data')], env);
+      const up = await startDaemon<UpReport>(['up', '--port', '0', '--data-dir', join(dir, 'data'), '--concurrent-invocations', '77'], env);
       daemons.push(up);
       expect(up.report.apihost).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const limits = await fetch(`${up.report.apihost}/api/v1/namespaces/_/limits`, { headers: { authorization: `Basic ${Buffer.from(up.report.auth).toString('base64')}` } });
+      expect(await limits.json()).toMatchObject({ concurrentInvocations: 77, invocationsPerMinute: 60000 });
       expect(up.report.namespace).toBe('guest');
       expect(up.report.auth).toMatch(/^[^:]+:.{64}$/);
       expect(up.report.sample).toEqual({ action: 'hello', activationId: expect.stringMatching(ID), params: { name: 'brisk' }, result: { greeting: 'Hello, brisk!' } });
