@@ -100,9 +100,12 @@ export class ThrottledError extends BriskError {
 export class CapacityUnavailableError extends BriskError {
   /** which limit was hit, e.g. `schedulerQueue`, `queueDeadline`, `noAgents`, `tooLargeForAnyAgent` */
   readonly limit: string;
-  constructor(limit: string, message: string, options: BriskErrorOptions = {}) {
+  /** the activation that was accepted and then ended for want of a container (it has a record) */
+  readonly activationId: string | undefined;
+  constructor(limit: string, message: string, options: BriskErrorOptions & { activationId?: string } = {}) {
     super('CAPACITY_UNAVAILABLE', 'platform', message, { status: 503, ...options });
     this.limit = limit;
+    this.activationId = options.activationId;
   }
 }
 

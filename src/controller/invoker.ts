@@ -29,6 +29,20 @@ export interface Invocation {
   response: Promise<ActivationRecord>;
   /** Resolves with the complete record, logs included. Never rejects. */
   record: Promise<ActivationRecord>;
+  /**
+   * Set, before `response` resolves, when the activation ended without reaching a container because
+   * none could be had (scheduler queue full or its deadline passed, no agent fits, the scheduler is
+   * down, the controller is shutting down). Its record is a whisk internal error; a blocking invoke
+   * answers 503 and says which limit was hit.
+   */
+  readonly unavailable?: Unavailable;
+}
+
+export interface Unavailable {
+  /** which limit was hit, e.g. `schedulerQueue`, `queueDeadline`, `tooLargeForAnyAgent`, `schedulerUnavailable` */
+  limit: string;
+  /** the whole message, as in the record's `response.result.error` */
+  message: string;
 }
 
 export interface Invoker {

@@ -1,6 +1,6 @@
 /** The node:http edge: JSON replies, error bodies and bounded body reading. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BriskError, InvalidInputError, PayloadTooLargeError } from '../../errors.js';
+import { BriskError, CapacityUnavailableError, InvalidInputError, PayloadTooLargeError } from '../../errors.js';
 
 /** What a handler returns; the server writes it. `body` is JSON-serialisable. */
 export interface Reply {
@@ -38,6 +38,11 @@ export function errorReply(error: unknown, requestId: string): Reply {
     const headers: Record<string, string> = {};
     if (error.status === 401) headers['www-authenticate'] = 'Basic realm="OpenWhisk secure realm"';
     if (error instanceof PayloadTooLargeError) headers.connection = 'close';
+    if (error instanceof CapacityUnavailableError && error.activationId !== undefined) {
+      // The activation was accepted and has a (whisk internal error) record: say which one.
+      headers['x-openwhisk-activation-id'] = error.activationId;
+      return { status: error.status, body: { error: error.message, code: requestId, activationId: error.activationId }, headers };
+    }
     return { status: error.status, body: { error: error.message, code: requestId }, headers };
   }
   return { status: 500, body: { error: INTERNAL_ERROR_MESSAGE, code: requestId } };

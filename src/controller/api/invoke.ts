@@ -2,7 +2,7 @@
  * `POST .../actions/{name}` (compat §1.5): the hot path. Validate, throttle, hand the activation to
  * the Invoker port, store its records as they resolve, and answer 202 or wait for the result.
  */
-import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { CapacityUnavailableError, InvalidInputError, NotFoundError } from '../../errors.js';
 import type { ActionDoc } from '../../model/action.js';
 import { newActivationId, type ActivationRecord } from '../../model/activation.js';
 import { MAX_PAYLOAD_BYTES } from '../../model/limits.js';
@@ -54,6 +54,9 @@ export async function invokeAction(deps: ApiDeps, ctx: RequestContext, name: str
   if (!blocking) return { status: 202, body: { activationId }, headers };
   const record = await waitFor(invocation.response, Math.min(timeout, deps.maxBlockingWaitMs));
   if (record === undefined) return { status: 202, body: { activationId }, headers };
+  if (invocation.unavailable !== undefined) {
+    throw new CapacityUnavailableError(invocation.unavailable.limit, invocation.unavailable.message, { activationId });
+  }
   const result = record.response.result;
   const body = resultOnly || Array.isArray(result) ? result : activationView(record);
   return { status: blockingStatus(record.response.statusCode), body, headers };

@@ -20,7 +20,7 @@ import type { ExitReason, GrantedContainer, Message } from '../../daemon/protoco
 import type { WsClient, WsClientOptions } from '../../daemon/transport.js';
 import { silentLog, type LogFn } from '../../daemon/log.js';
 import type { ActivationRecord } from '../../model/activation.js';
-import type { Invocation, InvokeRequest, Invoker } from '../invoker.js';
+import type { Invocation, InvokeRequest, Invoker, Unavailable } from '../invoker.js';
 import { actionInfoOf, initParameters, type ActionInfo } from './action-info.js';
 import { AgentLinks } from './agent-links.js';
 import { classifyExit, classifyInitReply, classifyRunReply, classifyTimeout, internalError, type Classified, type ExitKind } from './classify.js';
@@ -91,12 +91,13 @@ interface Slot extends TableEntry {
 
 type InitResult = { ok: true; start: number; end: number } | { ok: false; start: number; end: number; result: ExchangeResult };
 
-/** One accepted activation: its request, its two promises and (while buffered) its deadline. */
-class Pending implements Waiting {
+/** One accepted activation: its request, its two promises and (while buffered) its deadline. It is the Invocation handed out. */
+class Pending implements Waiting, Invocation {
   readonly response: Promise<ActivationRecord>;
   readonly record: Promise<ActivationRecord>;
   resolveResponse!: (record: ActivationRecord) => void;
   resolveRecord!: (record: ActivationRecord) => void;
+  unavailable: Unavailable | undefined;
 
   constructor(
     readonly request: InvokeRequest,
@@ -110,7 +111,13 @@ class Pending implements Waiting {
       this.resolveRecord = resolve;
     });
   }
+
+  get activationId(): string {
+    return this.request.activationId;
+  }
 }
+
+const SHUTTING_DOWN: Unavailable = { limit: 'shuttingDown', message: 'The controller is shutting down; the activation was not run.' };
 
 export class Balancer implements Invoker {
   private readonly table = new ContainerTable<Slot>();
@@ -182,20 +189,19 @@ export class Balancer implements Invoker {
   invoke(request: InvokeRequest): Invocation {
     const info = actionInfoOf(request.action);
     const pending = new Pending(request, info, request.receivedAt + this.acquireWaitMs);
-    const invocation: Invocation = { activationId: request.activationId, response: pending.response, record: pending.record };
     if (this.closing !== undefined) {
-      this.fail(pending, 'The controller is shutting down; the activation was not run.');
-      return invocation;
+      this.fail(pending, SHUTTING_DOWN);
+      return pending;
     }
     // The hot path: a warm container with a free slot.
     const entry = this.table.pick(info.key);
     if (entry !== undefined) {
       this.start(entry, pending);
-      return invocation;
+      return pending;
     }
     if (!this.scheduler.connected) {
       this.fail(pending, noCapacity('schedulerUnavailable', 'The scheduler is not reachable; no new containers can be placed.'));
-      return invocation;
+      return pending;
     }
     if (!this.buffer.enqueue(info.key, pending)) {
       throw new ThrottledError(
@@ -206,7 +212,7 @@ export class Balancer implements Invoker {
     }
     this.active += 1;
     this.pump(info);
-    return invocation;
+    return pending;
   }
 
   close(): Promise<void> {
@@ -490,7 +496,8 @@ export class Balancer implements Invoker {
   }
 
   /** Ends an activation that never reached a container (accepted or not) with a whisk internal error. */
-  private fail(pending: Pending, message: string): void {
+  private fail(pending: Pending, unavailable: Unavailable): void {
+    pending.unavailable = unavailable;
     const now = Date.now();
     const record = buildRecord({
       info: pending.info,
@@ -500,15 +507,15 @@ export class Balancer implements Invoker {
       start: now,
       end: now,
       timedOut: false,
-      response: internalError(message),
+      response: internalError(unavailable.message),
     });
     pending.resolveResponse(record);
     pending.resolveRecord(record);
   }
 
   /** fail() for a buffered activation (counted in `active`). */
-  private failAccepted(pending: Pending, message: string): void {
-    this.fail(pending, message);
+  private failAccepted(pending: Pending, unavailable: Unavailable): void {
+    this.fail(pending, unavailable);
     this.settled();
   }
 
@@ -610,7 +617,7 @@ export class Balancer implements Invoker {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.ticker);
-    for (const { item } of this.buffer.drainAll()) this.failAccepted(item, 'The controller is shutting down; the activation was not run.');
+    for (const { item } of this.buffer.drainAll()) this.failAccepted(item, SHUTTING_DOWN);
     if (this.active > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.closeTimeoutMs);
@@ -637,8 +644,8 @@ export class Balancer implements Invoker {
 }
 
 /** The whisk-internal-error text of an activation that could not get a container. */
-export function noCapacity(limit: string, message: string): string {
-  return `No capacity to run this action (${limit}): ${message}`;
+export function noCapacity(limit: string, message: string): Unavailable {
+  return { limit, message: `No capacity to run this action (${limit}): ${message}` };
 }
 
 function errorText(error: unknown): string {

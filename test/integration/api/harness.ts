@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../../../src/controller/api/index.js';
-import type { InvokeRequest, Invocation, Invoker } from '../../../src/controller/invoker.js';
+import type { InvokeRequest, Invocation, Invoker, Unavailable } from '../../../src/controller/invoker.js';
 import type { ActivationRecord, StatusCode } from '../../../src/model/activation.js';
 import { openSqliteStore, type Identity, type Store } from '../../../src/store/index.js';
 
@@ -11,6 +11,8 @@ export interface Outcome {
   statusCode: StatusCode;
   result: unknown;
   logs?: string[];
+  /** the activation ended for want of a container (Invocation.unavailable) */
+  unavailable?: Unavailable;
 }
 
 /** What the double does with a request: finish at once with an outcome, hold it, or throw. */
@@ -38,9 +40,15 @@ export class TestInvoker implements Invoker {
     const response = new Promise<ActivationRecord>((resolve) => (resolveResponse = resolve));
     const record = new Promise<ActivationRecord>((resolve) => (resolveRecord = resolve));
     let full: ActivationRecord | undefined;
+    const invocation: { activationId: string; response: Promise<ActivationRecord>; record: Promise<ActivationRecord>; unavailable?: Unavailable } = {
+      activationId: request.activationId,
+      response,
+      record,
+    };
     const held: Held = {
       request,
       finish: (outcome) => {
+        if (outcome.unavailable !== undefined) invocation.unavailable = outcome.unavailable;
         full = recordOf(request, outcome);
         resolveResponse({ ...full, logs: [] });
         if (this.logsAtOnce) resolveRecord(full);
@@ -51,7 +59,7 @@ export class TestInvoker implements Invoker {
     };
     this.held.set(request.activationId, held);
     if (decision !== 'hold') held.finish(decision);
-    return { activationId: request.activationId, response, record };
+    return invocation;
   }
 
   async close(): Promise<void> {}

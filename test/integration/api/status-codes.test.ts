@@ -247,6 +247,23 @@ describe('REST status codes', () => {
     expect(await call('POST', `${ACTIONS}/hello?blocking=true`, { body: {} })).toMatchObject({ status: 200, body: [1, 2, 3] });
   });
 
+  it('503 with the limit and the activation id when no container could be had, and the record is kept', async () => {
+    const f = await setup();
+    await createHello();
+    const message = 'No capacity to run this action (schedulerQueue): the scheduler queue is full (1000 requests)';
+    f.invoker.behaviour = () => ({ statusCode: 3, result: { error: message }, unavailable: { limit: 'schedulerQueue', message } });
+    const res = await call('POST', `${ACTIONS}/hello?blocking=true`, { body: {} });
+    const activationId = res.headers.get('x-openwhisk-activation-id');
+    expect(res).toMatchObject({ status: 503, body: { error: message, activationId, code: expect.any(String) } });
+    expect(await call('GET', `/api/v1/namespaces/_/activations/${activationId}`)).toMatchObject({
+      status: 200,
+      body: { response: { status: 'whisk internal error', result: { error: message } } },
+    });
+    // Non-blocking: accepted (202); the record tells what happened.
+    const later = await call('POST', `${ACTIONS}/hello`, { body: {} });
+    expect(later.status).toBe(202);
+  });
+
   it('close waits for an in-flight blocking response', async () => {
     const f = await setup();
     await createHello();

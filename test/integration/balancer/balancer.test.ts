@@ -139,6 +139,7 @@ describe('balancer against a fake scheduler and agent with real containers', () 
     const inv = balancer.invoke(request(action(ECHO)));
     const response = await inv.response;
     expect(response.response).toEqual({ statusCode: 3, result: { error: 'No capacity to run this action (noAgents): No agent is registered.' } });
+    expect(inv.unavailable).toEqual({ limit: 'noAgents', message: 'No capacity to run this action (noAgents): No agent is registered.' });
     expect(await inv.record).toEqual(response);
   });
 
@@ -151,6 +152,7 @@ describe('balancer against a fake scheduler and agent with real containers', () 
       statusCode: 3,
       result: { error: 'No capacity to run this action (schedulerUnavailable): The scheduler is not reachable; no new containers can be placed.' },
     });
+    expect(inv.unavailable?.limit).toBe('schedulerUnavailable');
   });
 
   it('times a run out as a developer error, destroys the container and releases it as failed', async () => {

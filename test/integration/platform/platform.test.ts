@@ -140,11 +140,13 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
     platform = await startPlatform({ agentMemoryMB: 256 });
     await putAction(platform, 'big', 'function main() { return {}; }', { memory: 512 });
     const reply = await api(platform, 'POST', '/namespaces/_/actions/big?blocking=true', {});
-    expect(reply.status).toBe(500);
-    expect(reply.body.response.status).toBe('whisk internal error');
-    expect(reply.body.response.result.error).toMatch(/tooLargeForAnyAgent/);
+    expect(reply.status).toBe(503);
+    expect(reply.body.error).toMatch(/^No capacity to run this action \(tooLargeForAnyAgent\): /);
+    expect(reply.headers.get('x-openwhisk-activation-id')).toBe(reply.body.activationId);
+    // The accepted activation still has its record.
     const stored = await api(platform, 'GET', `/namespaces/_/activations/${reply.body.activationId}`);
     expect(stored.status).toBe(200);
+    expect(stored.body.response).toMatchObject({ status: 'whisk internal error', result: { error: reply.body.error } });
   });
 
   it('takes a stem cell for the first invoke and backfills it', async () => {
