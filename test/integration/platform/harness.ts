@@ -22,6 +22,7 @@ export interface PlatformOptions {
 }
 
 export interface Platform {
+  /** replaced by restartScheduler() */
   scheduler: RunningScheduler;
   agent: RunningAgent;
   controller: RunningController;
@@ -31,6 +32,8 @@ export interface Platform {
   /** `Authorization` header value of the guest identity */
   auth: string;
   dataDir: string;
+  /** Stops the scheduler and starts a new one on the same port (its state is soft: it starts empty). */
+  restartScheduler(): Promise<RunningScheduler>;
   close(): Promise<void>;
 }
 
@@ -41,12 +44,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const dataDir = await mkdtemp(join(tmpdir(), 'brisk-platform-'));
   const store = openSqliteStore({ file: join(dataDir, 'brisk.db') });
   const identity = store.entities.ensureIdentity('guest');
-  const scheduler = await startScheduler({
+  const schedulerOptions = {
     token: TOKEN,
     stemCells: options.stemCells ?? [],
     evictTimeoutMs: options.evictTimeoutMs ?? 5_000,
     log: silentLog,
-  });
+  };
+  const scheduler = await startScheduler(schedulerOptions);
   const backend = new ProcessBackend({ dataDir: join(dataDir, 'agent') });
   const agent = await startAgent({ schedulerUrl: scheduler.url, token: TOKEN, memoryMB: options.agentMemoryMB ?? 1024, dataDir: join(dataDir, 'agent'), backend });
   const controller = await startController({
@@ -57,7 +61,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     usageIntervalMs: 100,
     log: silentLog,
   });
-  return {
+  const platform: Platform = {
     scheduler,
     agent,
     controller,
@@ -66,15 +70,22 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     identity,
     auth: `Basic ${Buffer.from(`${identity.uuid}:${identity.key}`).toString('base64')}`,
     dataDir,
+    async restartScheduler() {
+      const port = platform.scheduler.port;
+      await platform.scheduler.close();
+      platform.scheduler = await startScheduler({ ...schedulerOptions, port });
+      return platform.scheduler;
+    },
     async close() {
       await controller.close();
       await agent.close();
       await backend.close();
-      await scheduler.close();
+      await platform.scheduler.close();
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return platform;
 }
 
 export interface ApiReply<T = unknown> {

@@ -161,6 +161,29 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
     expect(platform.backend.pids()).toContain(stemPid);
   });
 
+  it('rebuilds the pool after a scheduler restart from the agents and controllers that re-register', async () => {
+    platform = await startPlatform({ stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }] });
+    await putAction(platform, 'steady', 'function main() { return { pid: process.pid }; }');
+    const before = await api(platform, 'POST', '/namespaces/_/actions/steady?blocking=true&result=true', {});
+    await vi.waitFor(() => expect(platform!.backend.pids()).toHaveLength(2)); // the warm container and the backfilled stem cell
+
+    const scheduler = await platform.restartScheduler();
+    // The new scheduler starts empty and learns the pool again: the agent's stem cell and the
+    // controller's warm container, claimed by its owner.
+    await vi.waitFor(
+      () => {
+        const containers = scheduler.state().containers;
+        expect(containers.map((c) => c.state).sort()).toEqual(['assigned', 'prewarm']);
+        expect(containers.find((c) => c.state === 'assigned')).toMatchObject({ owner: platform!.controller.controllerId, action: { name: 'steady' } });
+      },
+      { timeout: 15_000 },
+    );
+    // Warm reuse goes on, and a new action is placed through the new scheduler (on the stem cell).
+    expect(await api(platform, 'POST', '/namespaces/_/actions/steady?blocking=true&result=true', {})).toMatchObject({ status: 200, body: before.body });
+    await putAction(platform, 'fresh', 'function main() { return { fresh: true }; }');
+    expect(await api(platform, 'POST', '/namespaces/_/actions/fresh?blocking=true&result=true', {})).toMatchObject({ status: 200, body: { fresh: true } });
+  });
+
   it('works with the official openwhisk client unchanged', async () => {
     platform = await startPlatform();
     const ow = openwhisk({ apihost: platform.controller.url, api_key: `${platform.identity.uuid}:${platform.identity.key}` });
