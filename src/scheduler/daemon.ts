@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { createLogger, type LogFn } from '../daemon/log.js';
 import { ConfigError } from '../errors.js';
 import type { ExitReason, Message, MessageOf, MessageType, Role } from '../daemon/protocol.js';
 import { startWsServer, type Connection } from '../daemon/transport.js';
@@ -17,8 +18,6 @@ import { Pool, type AgentView, type AssignedContainer, type ContainerEffect, typ
 import { decideAcquire, decideStemCells, type Decision, type PolicyConfig, type StemCellCreate, type StemCellSpec } from './policy.js';
 import { AcquireQueue, DEFAULT_QUEUE_SIZE, type QueueEntry } from './queue.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
 export interface SchedulerOptions {
   /** default 127.0.0.1 */
@@ -46,7 +45,7 @@ export interface SchedulerOptions {
   /** default Date.now */
   clock?: () => number;
   /** default: warn and error as JSON lines on stderr */
-  log?: Log;
+  log?: LogFn;
 }
 
 /** A copy of the scheduler's state, for status views and tests. */
@@ -67,9 +66,7 @@ export interface RunningScheduler {
 /** The default stem cells of the embedded setup: one nodejs:20 / 256 MB per agent. */
 export const EMBEDDED_STEM_CELLS: readonly StemCellSpec[] = [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }];
 
-const defaultLog: Log = (level, msg, fields) => {
-  if (level === 'warn' || level === 'error') process.stderr.write(`${JSON.stringify({ level, component: 'scheduler', msg, ...fields })}\n`);
-};
+const defaultLog: LogFn = createLogger({ component: 'scheduler', level: 'warn', format: 'json' });
 
 /** One accepted connection and who it registered as. */
 interface Peer {
