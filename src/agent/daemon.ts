@@ -361,6 +361,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     onMessage: onSchedulerMessage,
     onDisconnected: ({ code, reason }) => log('warn', 'disconnected from scheduler', { code, reason }),
+    onRefused: (error) => log('error', error.message, { code: error.code }),
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
   });

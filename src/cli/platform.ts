@@ -40,7 +40,11 @@ export interface Platform {
   schedulerUrl: string;
   agentId: string;
   controllerId: string;
-  /** stops agent, controller, scheduler, then closes the store; idempotent; rejects with the first failure after trying all */
+  /**
+   * Stops the controller first (in-flight activations finish and get their records, containers are
+   * released), then the agent (which removes every container left), the scheduler, and closes the
+   * store last. Idempotent; rejects with the first failure after trying all.
+   */
   close(): Promise<void>;
 }
 
@@ -50,13 +54,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const namespace = options.namespace ?? 'guest';
   const log = options.log ?? (() => silentLog);
   await ensureDataDir(options.dataDir);
-  // Closers in start order; run in reverse.
-  const closers: { name: string; close: () => Promise<void> }[] = [];
+  // Started out of this order (the agent needs the controller's URL), closed in it.
+  const CLOSE_ORDER = ['controller', 'agent', 'scheduler', 'store'] as const;
+  const closers: { name: (typeof CLOSE_ORDER)[number]; close: () => Promise<void> }[] = [];
   let closing: Promise<void> | undefined;
   const closeAll = () =>
     (closing ??= (async () => {
       let first: unknown;
-      for (const { close } of closers.reverse()) {
+      closers.sort((a, b) => CLOSE_ORDER.indexOf(a.name) - CLOSE_ORDER.indexOf(b.name));
+      for (const { close } of closers) {
         try {
           await close();
         } catch (error) {

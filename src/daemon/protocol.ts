@@ -25,7 +25,7 @@ export const CloseCode = {
   unauthorized: 4001,
   versionMismatch: 4002,
   invalidMessage: 4003,
-  heartbeatMissed: 4004,
+  // 4004 is reserved: a peer that misses a heartbeat is cut off (1006), it cannot be told why.
   replaced: 4005,
 } as const;
 

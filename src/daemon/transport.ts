@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { PeerUnavailableError, isBriskError } from '../errors.js';
+import { ClusterAuthError, PeerUnavailableError, ProtocolVersionError, isBriskError } from '../errors.js';
 import {
   CloseCode,
   MAX_FRAME_BYTES,
@@ -76,6 +76,12 @@ export interface WsClientOptions {
   /** messages that are not replies to a pending request() */
   onMessage(message: Message): void;
   onDisconnected?(info: { code: number; reason: string }): void;
+  /**
+   * A connection attempt was refused for a reason the operator must fix: a wrong cluster token
+   * (ClusterAuthError), another protocol version (ProtocolVersionError). The client keeps retrying
+   * with backoff, so a server that is fixed and restarted is reached without a restart here.
+   */
+  onRefused?(error: ClusterAuthError | ProtocolVersionError): void;
   /** reconnect backoff with jitter, default 100 → 5000 ms */
   backoff?: { initialMs: number; maxMs: number };
   /** default 10000 */
@@ -263,6 +269,13 @@ export function connectWs(options: WsClientOptions): WsClient {
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
+  /** why the last attempt failed, for whenConnected's rejection */
+  let lastRefusal: Error | undefined;
+
+  const refused = (error: ClusterAuthError | ProtocolVersionError) => {
+    lastRefusal = error;
+    options.onRefused?.(error);
+  };
 
   const failPending = (reason: string) => {
     for (const [id, entry] of pending) {
@@ -294,6 +307,10 @@ export function connectWs(options: WsClientOptions): WsClient {
     socket = ws;
     let alive = true;
     let welcomed = false;
+    ws.on('unexpected-response', (_req, res) => {
+      if (res.statusCode === 401) refused(new ClusterAuthError(`${options.url} refused the cluster token (HTTP 401): this daemon and the server must share one token`));
+      ws.terminate();
+    });
     ws.on('open', () => {
       // ws turns Nagle off on its sockets, so small control messages (resume) are not delayed.
       ws.send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, role: options.role, id: options.id }));
@@ -314,7 +331,13 @@ export function connectWs(options: WsClientOptions): WsClient {
           ws.close(CloseCode.invalidMessage, 'expected welcome');
           return;
         }
+        if (message.protocol !== PROTOCOL_VERSION) {
+          refused(new ProtocolVersionError(`${options.url} speaks protocol ${message.protocol}, this daemon ${PROTOCOL_VERSION}: run the same brisk version on both`));
+          ws.close(CloseCode.versionMismatch, `protocol ${PROTOCOL_VERSION} expected`);
+          return;
+        }
         welcomed = true;
+        lastRefusal = undefined;
         connected = true;
         attempt = 0;
         heartbeatTimer = setInterval(() => {
@@ -355,6 +378,8 @@ export function connectWs(options: WsClientOptions): WsClient {
         socket = undefined;
       }
       failPending(`connection to ${options.url} closed (${code})`);
+      if (code === CloseCode.versionMismatch && !welcomed) refused(new ProtocolVersionError(`${options.url} closed the connection: ${reason.toString()}`));
+      if (code === CloseCode.unauthorized && !welcomed) refused(new ClusterAuthError(`${options.url} refused this peer: ${reason.toString()}`));
       if (wasConnected) options.onDisconnected?.({ code, reason: reason.toString() });
       // A newer connection with the same id took over: reconnecting would only knock it off again.
       if (code === CloseCode.replaced) closed = true;
@@ -397,7 +422,8 @@ export function connectWs(options: WsClientOptions): WsClient {
         };
         const timer = setTimeout(() => {
           waiters.delete(wake);
-          reject(new PeerUnavailableError(`could not connect to ${options.url} within ${timeoutMs} ms`));
+          const why = lastRefusal === undefined ? '' : `: ${lastRefusal.message}`;
+          reject(new PeerUnavailableError(`could not connect to ${options.url} within ${timeoutMs} ms${why}`, lastRefusal === undefined ? {} : { cause: lastRefusal }));
         }, timeoutMs);
         waiters.add(wake);
       });

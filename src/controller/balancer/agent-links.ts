@@ -113,6 +113,7 @@ export class AgentLinks {
         id: this.options.controllerId,
         onMessage: (message) => log('debug', 'unexpected message from agent', { agentUrl, type: message.type }),
         onDisconnected: (info) => log('warn', 'agent connection lost', { agentUrl, code: info.code }),
+        onRefused: (error) => log('error', error.message, { agentUrl, code: error.code }),
       });
       this.clients.set(agentUrl, client);
     }

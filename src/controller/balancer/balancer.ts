@@ -158,6 +158,7 @@ export class Balancer implements Invoker {
       owned: () => this.table.snapshot(),
       onMessage: (message) => this.onSchedulerMessage(message),
       onDisconnected: () => this.log('warn', 'scheduler connection lost; new containers cannot be acquired until it is back'),
+      onRefused: (error) => this.log('error', error.message, { code: error.code }),
       connect: options.connect,
     });
     this.ticker = setInterval(() => this.tick(), options.usageIntervalMs ?? 1_000);

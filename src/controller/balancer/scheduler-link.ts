@@ -23,9 +23,14 @@ export interface SchedulerLinkOptions {
   /** messages that are not replies: evict, container.gone, late acquire.granted */
   onMessage(message: Message): void;
   onDisconnected?(): void;
+  /** the scheduler refused this controller (wrong cluster token, other protocol version) */
+  onRefused?: WsClientOptions['onRefused'];
   /** injectable for tests; default connectWs */
   connect?: (options: WsClientOptions) => WsClient;
 }
+
+/** How long past an acquire's deadline the controller still waits for the scheduler's answer. */
+export const ACQUIRE_REPLY_GRACE_MS = 2_000;
 
 export class SchedulerLink {
   private readonly client: WsClient;
@@ -43,6 +48,7 @@ export class SchedulerLink {
       },
       onMessage: (message) => options.onMessage(message),
       onDisconnected: () => options.onDisconnected?.(),
+      ...(options.onRefused === undefined ? {} : { onRefused: options.onRefused }),
     });
   }
 
@@ -61,7 +67,9 @@ export class SchedulerLink {
    */
   async acquire(action: ActionRef, deadline: number, now: number): Promise<AcquireAnswer> {
     const requestId = this.nextId();
-    const timeoutMs = Math.max(1, deadline - now);
+    // The scheduler rejects at the deadline with the precise reason (queueDeadline); wait a little
+    // longer than that so its answer, not this timeout, decides.
+    const timeoutMs = Math.max(1, deadline - now) + ACQUIRE_REPLY_GRACE_MS;
     if (!this.client.connected) return { kind: 'rejected', limit: 'schedulerUnavailable', message: new SchedulerUnavailableError().message };
     try {
       const reply = await this.client.request({ type: 'acquire', requestId, action, deadline }, timeoutMs);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { connectWs, startWsServer, type Connection, type WsClient, type WsServer } from '../../../src/daemon/transport.js';
 import { CloseCode, type Message } from '../../../src/daemon/protocol.js';
 
@@ -156,5 +156,27 @@ describe('transport', () => {
     // Stop reading from the socket: pings are no longer answered, as with a hung peer.
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
     await vi.waitFor(() => expect(rec.closed).toEqual([{ peer: 'silent', code: 1006 }]));
+  });
+
+  it('reports a refused cluster token to the client and names it when whenConnected gives up', async () => {
+    const rec = await recordingServer();
+    const refusals: Error[] = [];
+    const c = client(rec.server.url, { token: 'not-the-token', onRefused: (e) => refusals.push(e) });
+    await vi.waitFor(() => expect(refusals.length).toBeGreaterThan(0));
+    expect(refusals[0]).toMatchObject({ code: 'CLUSTER_AUTH_FAILED' });
+    await expect(c.whenConnected(100)).rejects.toMatchObject({ code: 'PEER_UNAVAILABLE', message: expect.stringMatching(/refused the cluster token/) });
+  });
+
+  it('refuses a server that welcomes with another protocol version', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    closers.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    wss.on('connection', (ws) => ws.once('message', () => ws.send(JSON.stringify({ type: 'welcome', protocol: 99, serverId: 'future' }))));
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    const refusals: Error[] = [];
+    const { port } = wss.address() as { port: number };
+    const c = client(`ws://127.0.0.1:${port}`, { onRefused: (e) => refusals.push(e) });
+    await vi.waitFor(() => expect(refusals.length).toBeGreaterThan(0));
+    expect(refusals[0]).toMatchObject({ code: 'PROTOCOL_VERSION_MISMATCH', message: expect.stringMatching(/speaks protocol 99/) });
+    expect(c.connected).toBe(false);
   });
 });
