@@ -8,5 +8,6 @@ export default defineConfig({
     // Daemons and child processes are real; two cores are shared, so keep files from fighting.
     fileParallelism: true,
     maxWorkers: 2,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
