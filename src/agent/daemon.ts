@@ -22,6 +22,7 @@ import { silentLog, type LogFn } from '../daemon/log.js';
 import type { Address, AgentContainer, ErrorInfo, ExitReason, Message, MessageOf } from '../daemon/protocol.js';
 import { connectWs, startWsServer, type Connection, type WsClient, type WsServer } from '../daemon/transport.js';
 import type { ContainerBackend } from './backend.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { ProcessBackend } from './backends/process.js';
 import { ContainerLogs, type ContainerLogsOptions } from './logs.js';
 
@@ -90,8 +91,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const agentId = options.agentId ?? `${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60)}-${randomBytes(3).toString('hex')}`;
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? silentLog;
+  // Before anything else: the leftover cleanup below must never touch another live agent's containers.
+  const lock = await lockDataDir(options.dataDir);
   const ownsBackend = options.backend === undefined;
-  const backend = options.backend ?? new ProcessBackend({ dataDir: options.dataDir });
+  const backend = options.backend ?? new ProcessBackend({ dataDir: options.dataDir, host });
   const containers = new Map<string, LiveContainer>();
   const exited = new Map<string, ExitedContainer>();
   let closing = false;
@@ -112,8 +115,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     output: ({ containerId, stream, chunk }) => containers.get(containerId)?.logs.push(stream, chunk),
     exit: ({ containerId, reason, detail }) => {
       const container = containers.get(containerId);
-      // an exit during start is reported by create's rejection; one during destroy was requested
-      if (container === undefined || container.phase === 'starting' || container.doomed) return;
+      // an exit during start is reported by create's rejection; one during destroy was requested;
+      // during shutdown every container goes, and none of it is news to the scheduler
+      if (container === undefined || container.phase === 'starting' || container.doomed || closing) return;
       forget(container, reason, detail);
       log('warn', 'container exited', { containerId, reason, detail });
       scheduler?.send({ type: 'container.exited', containerId, reason, detail });
@@ -379,6 +383,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         unsubscribe();
         if (ownsBackend) await backend.close();
         for (const exit of exited.values()) exit.logs.dispose();
+        await lock.release();
       })()),
   };
 }

@@ -36,6 +36,11 @@ export interface ProcessBackendOptions {
   runtimeEntry?: string;
   /** node binary; default process.execPath */
   nodePath?: string;
+  /**
+   * Address the runtimes listen on and controllers dial; default 127.0.0.1. An agent whose
+   * controllers run on other hosts passes its own reachable address.
+   */
+  host?: string;
 }
 
 const OOM_MARKER = 'JavaScript heap out of memory';
@@ -60,6 +65,7 @@ export class ProcessBackend implements ContainerBackend {
   readonly #graceMs: number;
   readonly #entry: string;
   readonly #node: string;
+  readonly #host: string;
   readonly #children = new Map<string, Child>();
   readonly #listeners = new Set<BackendListener>();
 
@@ -69,6 +75,7 @@ export class ProcessBackend implements ContainerBackend {
     this.#graceMs = options.stopGraceMs ?? 1000;
     this.#entry = options.runtimeEntry ?? RUNTIME_ENTRY;
     this.#node = options.nodePath ?? process.execPath;
+    this.#host = options.host ?? '127.0.0.1';
   }
 
   /** Pids of the running children, for tests and diagnostics. */
@@ -80,7 +87,7 @@ export class ProcessBackend implements ContainerBackend {
     if (!CONTAINER_ID.test(request.containerId)) throw new ContainerOperationError(`invalid container id '${request.containerId}'`);
     if (this.#children.has(request.containerId)) throw new ContainerOperationError(`container ${request.containerId} exists already`);
     await mkdir(this.#dir, { recursive: true });
-    const port = await freePort();
+    const port = await freePort(this.#host);
     const child = spawn(
       this.#node,
       [`--max-old-space-size=${request.memoryMB}`, this.#entry, `--brisk-container=${request.containerId}`],
@@ -89,10 +96,13 @@ export class ProcessBackend implements ContainerBackend {
           ...request.env,
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           __OW_PORT: String(port),
-          __OW_HOST: '127.0.0.1',
+          __OW_HOST: this.#host,
           __OW_ALLOW_CONCURRENT: 'true',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group: a Ctrl-C in the agent's terminal reaches the agent only, which
+        // then removes its containers itself (and reports no crash for them).
+        detached: true,
       },
     );
     const entry = this.#track(request.containerId, child, port);
@@ -106,7 +116,7 @@ export class ProcessBackend implements ContainerBackend {
         ? err
         : new ContainerOperationError(`container ${request.containerId} did not start: ${String(err)}`, { cause: err });
     }
-    return { host: '127.0.0.1', port };
+    return { host: this.#host, port };
   }
 
   async pause(containerId: string): Promise<void> {
@@ -213,7 +223,7 @@ export class ProcessBackend implements ContainerBackend {
       if (exited) {
         throw new ContainerOperationError(`container ${child.containerId} exited during start: ${child.stderrTail.trim().slice(-500)}`);
       }
-      if (await canConnect(child.port)) return;
+      if (await canConnect(this.#host, child.port)) return;
       if (Date.now() > deadline) {
         throw new ContainerOperationError(`container ${child.containerId} did not listen within ${this.#startTimeoutMs} ms`);
       }
@@ -258,13 +268,13 @@ export class ProcessBackend implements ContainerBackend {
   }
 }
 
-/** Asks the kernel for a free loopback port. */
-function freePort(): Promise<number> {
+/** Asks the kernel for a free port on the address the runtime will listen on. */
+function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => resolve(port));
@@ -272,9 +282,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
