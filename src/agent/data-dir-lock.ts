@@ -49,7 +49,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processExists(holder)) {
         throw new ConfigError(`another agent (pid ${holder}) is using the data directory ${dataDir}`, {
-          hint: 'Stop that agent, or give this one its own --data-dir.',
+          hint: `Stop that agent, or give this one its own --data-dir. If no agent runs there (the pid was reused), remove ${file}.`,
         });
       }
       // Stale (its process is gone) or unreadable: take it over.
