@@ -77,14 +77,23 @@ export class ContainerHttp {
   }
 
   private async post(path: string, body: string, timeoutMs: number): Promise<ExchangeResult> {
+    // The action's time limit is enforced with a timer of our own: undici's headers/body timeouts
+    // run on a clock with one-second resolution, which would let a 200 ms limit run for a second.
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, timeoutMs);
     try {
       const res = await this.pool.request({
         path,
         method: 'POST',
         headers: HEADERS,
         body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        signal: abort.signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
       const declared = res.headers['content-length'];
       const length = typeof declared === 'string' ? Number(declared) : NaN;
@@ -95,7 +104,9 @@ export class ContainerHttp {
       }
       return { kind: 'reply', reply: await readBounded(res.statusCode, res.body, this.maxBodyBytes) };
     } catch (error) {
-      return failureOf(error);
+      return timedOut ? { kind: 'timeout' } : failureOf(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -130,7 +141,6 @@ const DIED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', '
 
 function failureOf(error: unknown): ExchangeResult {
   const code = errorCode(error);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout' };
   if (code !== undefined && DIED.has(code)) return { kind: 'died', error };
   return { kind: 'error', error };
 }

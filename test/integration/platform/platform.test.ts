@@ -125,6 +125,14 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
     await vi.waitFor(() => expect(platform!.backend.pids()).toEqual([]));
   });
 
+  it('enforces a time limit well under a second', async () => {
+    platform = await startPlatform();
+    await putAction(platform, 'dawdle', 'async function main() { await new Promise((r) => setTimeout(r, 700)); return { late: true }; }', { timeout: 200 });
+    const reply = await api(platform, 'POST', '/namespaces/_/actions/dawdle?blocking=true', {});
+    expect(reply.status).toBe(502);
+    expect(reply.body.response.result).toEqual({ error: 'The action exceeded its time limits of 200 milliseconds.' });
+  });
+
   it('evicts an idle container of another action when the agent is full', async () => {
     platform = await startPlatform({ agentMemoryMB: 256 });
     await putAction(platform, 'first', 'function main() { return { who: 1 }; }');
