@@ -70,9 +70,12 @@ export interface CollectedLogs {
  */
 export function finalLogs(input: CollectedLogs, now: Date): string[] {
   const out = [...input.lines];
-  const truncatedText = LogText.truncated(input.limitBytes);
-  if (input.truncated && !out.some((l) => l.endsWith(truncatedText))) out.push(formatLogLine(now, 'stderr', truncatedText));
-  if (input.issue) out.push(formatLogLine(now, 'stderr', LogText.collectionIssue));
-  if (input.developerError) out.push(formatLogLine(now, 'stderr', LogText.developerError));
+  // The agent may have added a notice already (it sees missing sentinels and cut-offs first): each one appears once.
+  const appendOnce = (text: string) => {
+    if (!out.some((line) => line.endsWith(text))) out.push(formatLogLine(now, 'stderr', text));
+  };
+  if (input.truncated) appendOnce(LogText.truncated(input.limitBytes));
+  if (input.issue) appendOnce(LogText.collectionIssue);
+  if (input.developerError) appendOnce(LogText.developerError);
   return out;
 }

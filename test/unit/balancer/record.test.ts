@@ -103,4 +103,13 @@ describe('finalLogs', () => {
     const line = 'x stderr: Logs were truncated because the total bytes size exceeds the limit of 10 bytes.';
     expect(finalLogs({ lines: [line], truncated: true, limitBytes: 10, issue: false, developerError: false }, now)).toEqual([line]);
   });
+
+  it('does not repeat the developer-error or collection-issue notices the agent already added', () => {
+    const lines = [
+      'x stdout: hi',
+      'x stderr: There was an issue while collecting your logs. Data might be missing.',
+      'x stderr: The action did not initialize or run as expected. Log data might be missing.',
+    ];
+    expect(finalLogs({ lines, truncated: false, limitBytes: 10, issue: true, developerError: true }, now)).toEqual(lines);
+  });
 });
