@@ -106,8 +106,10 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
     expect(again.status).toBe(200);
     expect(platform.backend.pids()).not.toContain(firstPid);
     // The stored logs say once that the action did not run as expected.
-    const logs = await api(platform, 'GET', `/namespaces/_/activations/${crashed.body.activationId}/logs`);
-    expect(logs.body.logs.filter((l: string) => l.endsWith('The action did not initialize or run as expected. Log data might be missing.'))).toHaveLength(1);
+    await vi.waitFor(async () => {
+      const logs = await api(platform!, 'GET', `/namespaces/_/activations/${crashed.body.activationId}/logs`);
+      expect(logs.body.logs.filter((l: string) => l.endsWith('The action did not initialize or run as expected. Log data might be missing.'))).toHaveLength(1);
+    });
   });
 
   it('records an out-of-memory action with OpenWhisk\'s message', async () => {
