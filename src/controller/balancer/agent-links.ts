@@ -31,6 +31,8 @@ export interface LogsRequest {
 
 export class AgentLinks {
   private readonly clients = new Map<string, WsClient>();
+  /** requests under way per agent URL */
+  private readonly inflight = new Map<string, number>();
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly connect: (options: WsClientOptions) => WsClient;
@@ -41,6 +43,22 @@ export class AgentLinks {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.connect = options.connect ?? connectWs;
+  }
+
+  /**
+   * Closes the connections to agents that none of `inUse` names (no owned container lives there any
+   * more) and that have no request under way, so that links to agents that went away or restarted on a new port stop reconnecting.
+   * Returns the URLs dropped.
+   */
+  prune(inUse: ReadonlySet<string>): string[] {
+    const dropped: string[] = [];
+    for (const [url, client] of this.clients) {
+      if (inUse.has(url) || this.inflight.has(url)) continue;
+      this.clients.delete(url);
+      void client.close();
+      dropped.push(url);
+    }
+    return dropped;
   }
 
   /** Opens the connection to an agent ahead of need (a granted container's agent). */
@@ -62,8 +80,8 @@ export class AgentLinks {
 
   /** Collects an activation's logs. Rejects PeerUnavailableError when the agent does not answer. */
   async collectLogs(agentUrl: string, request: LogsRequest): Promise<MessageOf<'logs.result'>> {
-    const client = await this.connected(agentUrl);
-    const reply = await client.request(
+    const reply = await this.exchange(
+      agentUrl,
       {
         type: 'logs.collect',
         requestId: this.nextId(),
@@ -87,11 +105,23 @@ export class AgentLinks {
   }
 
   private async control(agentUrl: string, message: MessageOf<'pause' | 'resume' | 'destroy'>): Promise<void> {
-    const client = await this.connected(agentUrl);
-    const reply = await client.request(message, this.requestTimeoutMs);
+    const reply = await this.exchange(agentUrl, message, this.requestTimeoutMs);
     if (reply.type !== 'result') throw new PeerUnavailableError(`agent ${agentUrl} answered ${message.type} with ${reply.type}`);
     if (reply.error !== undefined) {
       throw new ContainerOperationError(`${message.type} of container ${message.containerId} failed: ${reply.error.message}`);
+    }
+  }
+
+  /** One request to an agent; the link is not pruned while it runs. */
+  private async exchange(agentUrl: string, message: MessageOf<'pause' | 'resume' | 'destroy' | 'logs.collect'>, timeoutMs: number) {
+    this.inflight.set(agentUrl, (this.inflight.get(agentUrl) ?? 0) + 1);
+    try {
+      const client = await this.connected(agentUrl);
+      return await client.request(message, timeoutMs);
+    } finally {
+      const left = (this.inflight.get(agentUrl) ?? 1) - 1;
+      if (left === 0) this.inflight.delete(agentUrl);
+      else this.inflight.set(agentUrl, left);
     }
   }
 

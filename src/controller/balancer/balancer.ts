@@ -609,6 +609,9 @@ export class Balancer implements Invoker {
     }
     this.scheduler.release(idle, 'idle');
     this.scheduler.usage(this.table.takeChanged().map(toOwned));
+    const inUse = new Set<string>();
+    for (const entry of this.table.all()) inUse.add(entry.agentUrl);
+    for (const url of this.agents.prune(inUse)) this.log('debug', 'closed the link to an agent no container uses', { agentUrl: url });
   }
 
   /** Stops a removed container's timers. */
