@@ -9,7 +9,7 @@ import { startController } from '../controller/daemon.js';
 import type { LogFn } from '../daemon/log.js';
 import { silentLog } from '../daemon/log.js';
 import { EMBEDDED_STEM_CELLS, startScheduler } from '../scheduler/daemon.js';
-import { openSqliteStore } from '../store/index.js';
+import { logWriteErrors, openSqliteStore } from '../store/index.js';
 import { AGENT_DIR, STORE_FILE, ensureDataDir } from './data-dir.js';
 
 export interface PlatformOptions {
@@ -82,7 +82,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     closers.push({ name: 'scheduler', close: () => scheduler.close() });
 
-    const store = openSqliteStore({ file: join(options.dataDir, STORE_FILE) });
+    const store = openSqliteStore({ file: join(options.dataDir, STORE_FILE), writeBehind: { onWriteError: logWriteErrors(log('controller')) } });
     closers.push({ name: 'store', close: () => store.close() });
     const identity = store.entities.ensureIdentity(namespace);
 

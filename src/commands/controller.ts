@@ -7,7 +7,7 @@ import { STORE_FILE, ensureDataDir, resolveClusterToken, resolveDataDir } from '
 import { reachableUrl } from '../cli/platform.js';
 import { waitForShutdown } from '../cli/shutdown.js';
 import { startController } from '../controller/daemon.js';
-import { openSqliteStore } from '../store/index.js';
+import { logWriteErrors, openSqliteStore } from '../store/index.js';
 
 export default class Controller extends BriskCommand {
   static override summary = 'Run a controller (the REST API) until SIGINT/SIGTERM.';
@@ -30,7 +30,7 @@ export default class Controller extends BriskCommand {
       const dataDir = resolveDataDir(flags['data-dir']);
       const { token } = await resolveClusterToken({ flag: flags.token, dataDir, create: false });
       await ensureDataDir(dataDir);
-      const store = openSqliteStore({ file: join(dataDir, STORE_FILE) });
+      const store = openSqliteStore({ file: join(dataDir, STORE_FILE), writeBehind: { onWriteError: logWriteErrors(loggerFor(flags, 'controller')) } });
       let controller;
       try {
         const identity = store.entities.ensureIdentity('guest');

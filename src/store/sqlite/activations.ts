@@ -1,13 +1,29 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { LogFn } from '../../daemon/log.js';
 import type { ActivationRecord } from '../../model/activation.js';
 import type { ActivationQuery, ActivationStore } from '../types.js';
 
 export interface WriteBehindOptions {
   /** how long a record may wait in the buffer before its batch is written (default 50 ms) */
   flushIntervalMs?: number;
-  /** a batch is written at once when this many records are buffered; also the buffer bound (default 500) */
+  /** a batch is written at once when this many records are buffered (default 500) */
   batchSize?: number;
+  /**
+   * Records kept in memory while writes fail (disk full, database locked), default 20 × batchSize.
+   * Past it the oldest are dropped, and said so through onWriteError: memory stays bounded.
+   */
+  maxBuffered?: number;
+  /** a background write failed (default: one line on stderr); the records stay buffered and are retried with backoff */
+  onWriteError?: (error: unknown, info: { buffered: number; dropped: number }) => void;
 }
+
+/** The usual onWriteError: one log line through the daemon's logger. */
+export function logWriteErrors(log: LogFn): NonNullable<WriteBehindOptions['onWriteError']> {
+  return (error, info) => log('error', 'activation store write failed; records stay buffered and are retried', { error: String(error), ...info });
+}
+
+/** Retry delays after a failed write: doubling from the first to the last. */
+const RETRY_MS = { first: 500, max: 30_000 } as const;
 
 type Filter = Omit<ActivationQuery, 'limit' | 'skip'>;
 
@@ -21,6 +37,12 @@ export class SqliteActivationStore implements ActivationStore {
   readonly #pending = new Map<string, ActivationRecord>();
   readonly #flushIntervalMs: number;
   readonly #batchSize: number;
+  readonly #maxBuffered: number;
+  readonly #onWriteError: NonNullable<WriteBehindOptions['onWriteError']>;
+  /** set while writes fail: no write is tried before this time (epoch ms) */
+  #retryAt = 0;
+  #retryDelay: number = RETRY_MS.first;
+  #lastError: unknown;
   readonly #upsert: Statement<[string, string, string, number, string]>;
   readonly #get: Statement<[string, string], { record: string }>;
   readonly #queries = new Map<string, Statement<unknown[], { record: string }>>();
@@ -31,6 +53,10 @@ export class SqliteActivationStore implements ActivationStore {
     this.#db = db;
     this.#flushIntervalMs = options.flushIntervalMs ?? 50;
     this.#batchSize = Math.max(1, options.batchSize ?? 500);
+    this.#maxBuffered = Math.max(this.#batchSize, options.maxBuffered ?? 20 * this.#batchSize);
+    this.#onWriteError =
+      options.onWriteError ??
+      ((error, info) => process.stderr.write(`activation store: write failed (${String(error)}); ${info.buffered} records buffered, ${info.dropped} dropped\n`));
     this.#upsert = db.prepare(
       `INSERT INTO activations (activation_id, namespace, name, start, record) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (activation_id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
@@ -48,11 +74,42 @@ export class SqliteActivationStore implements ActivationStore {
     // delete+set moves a replaced record to the end, keeping write order = put order
     this.#pending.delete(record.activationId);
     this.#pending.set(record.activationId, record);
-    if (this.#pending.size >= this.#batchSize) {
-      this.flushSync();
+    // Only reachable while writes fail (otherwise a batch is written at batchSize).
+    if (this.#pending.size > this.#maxBuffered) this.#dropOldest(undefined);
+    if (this.#pending.size >= this.#batchSize && Date.now() >= this.#retryAt) {
+      this.#tryFlush();
     } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.flushSync(), this.#flushIntervalMs);
+      this.#timer = setTimeout(() => this.#tryFlush(), Math.max(this.#flushIntervalMs, this.#retryAt - Date.now()));
       this.#timer.unref();
+    }
+  }
+
+  /** Drops the oldest buffered records down to maxBuffered, and says so. */
+  #dropOldest(error: unknown): void {
+    let dropped = 0;
+    for (const id of this.#pending.keys()) {
+      if (this.#pending.size <= this.#maxBuffered) break;
+      this.#pending.delete(id);
+      dropped += 1;
+    }
+    this.#onWriteError(error ?? this.#lastError, { buffered: this.#pending.size, dropped });
+  }
+
+  /** A background write: a failure is reported and retried later with backoff, never thrown into the caller. */
+  #tryFlush(): void {
+    try {
+      this.flushSync();
+      this.#retryAt = 0;
+      this.#retryDelay = RETRY_MS.first;
+    } catch (error) {
+      this.#retryAt = Date.now() + this.#retryDelay;
+      this.#retryDelay = Math.min(RETRY_MS.max, this.#retryDelay * 2);
+      this.#lastError = error;
+      this.#onWriteError(error, { buffered: this.#pending.size, dropped: 0 });
+      if (this.#timer === undefined) {
+        this.#timer = setTimeout(() => this.#tryFlush(), this.#retryAt - Date.now());
+        this.#timer.unref();
+      }
     }
   }
 
