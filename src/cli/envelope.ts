@@ -50,7 +50,13 @@ export function errorEnvelope(error: unknown): ErrorEnvelope {
     if (error instanceof ActivationFailedError) {
       envelope.data = { activationId: error.activationId, status: error.statusText, result: error.result };
     } else if (error instanceof ApiError) {
-      envelope.data = { httpStatus: error.status, ...(error.transactionId === undefined ? {} : { transactionId: error.transactionId }) };
+      // A 503 for want of a container names the activation whose record says so.
+      const activationId = typeof error.body === 'object' && error.body !== null ? (error.body as { activationId?: unknown }).activationId : undefined;
+      envelope.data = {
+        httpStatus: error.status,
+        ...(error.transactionId === undefined ? {} : { transactionId: error.transactionId }),
+        ...(typeof activationId === 'string' ? { activationId } : {}),
+      };
     }
     return envelope;
   }
@@ -64,6 +70,6 @@ export function errorEnvelope(error: unknown): ErrorEnvelope {
     code: 'UNEXPECTED',
     message,
     exitCode,
-    hint: 'This is a bug or an unexpected condition; run again with DEBUG=brisk* and report the output.',
+    hint: 'This is a bug or an unexpected condition; run again with DEBUG=1 (prints the stack) and report the output.',
   };
 }

@@ -114,6 +114,7 @@ const STATUS_CODES: Record<number, { code: string; fault: ErrorFault }> = {
   409: { code: 'CONFLICT', fault: 'user' },
   413: { code: 'PAYLOAD_TOO_LARGE', fault: 'user' },
   429: { code: 'THROTTLED', fault: 'user' },
+  503: { code: 'CAPACITY_UNAVAILABLE', fault: 'platform' },
 };
 
 /** Maps an HTTP error status and body to an ApiError (exported for tests). */

@@ -41,7 +41,8 @@ export default class Agent extends BriskCommand {
       });
       const report = { agentId: agent.agentId, controlUrl: agent.controlUrl, memoryMB, dataDir, pid: process.pid };
       if (this.jsonEnabled()) this.emitJson(report);
-      else this.log(`agent ${agent.agentId} with ${memoryMB} MB, control on ${agent.controlUrl}, connected to ${flags.scheduler}`);
+      // The agent (re)connects to the scheduler by itself and logs when it does; do not claim it here.
+      else this.log(`agent ${agent.agentId} with ${memoryMB} MB, control on ${agent.controlUrl}, scheduler ${flags.scheduler}`);
       await this.runUntilSignal(() => agent.close(), waiter);
     } finally {
       waiter.dispose();

@@ -74,7 +74,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       limits: options.limits,
-      onError: (error) => log('error', 'api error', { error: error instanceof Error ? error.message : String(error) }),
+      onError: (error, context) => log('error', 'api error', { error: error instanceof Error ? error.message : String(error), ...context }),
     });
   } catch (error) {
     await balancer.close();

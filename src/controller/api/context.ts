@@ -16,7 +16,7 @@ export interface ApiDeps {
   maxBlockingWaitMs: number;
   clock: () => number;
   /** errors that cannot be answered to anyone (a failed background store write) */
-  onError: (error: unknown) => void;
+  onError: (error: unknown, context?: { requestId: string }) => void;
 }
 
 /** One authenticated request. `namespace` is the resolved path namespace (`_` replaced). */

@@ -38,7 +38,8 @@ export interface ApiServerOptions {
   /** sizes of the identity and action caches; default 10000 each */
   cacheSize?: number;
   /** errors nobody can be answered about (unexpected handler failures, background store writes); default console.error */
-  onError?: (error: unknown) => void;
+  /** a 500 or a background failure; `requestId` is the `code` of the 500 body, to match logs with answers */
+  onError?: (error: unknown, context?: { requestId: string }) => void;
 }
 
 export interface RunningApiServer {
@@ -51,7 +52,7 @@ export interface RunningApiServer {
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   const clock = options.clock ?? Date.now;
   const limits = { ...DEFAULT_NAMESPACE_LIMITS, ...options.limits };
-  const onError = options.onError ?? ((error: unknown) => console.error('brisk api:', error));
+  const onError = options.onError ?? ((error: unknown, context?: { requestId: string }) => console.error('brisk api:', context?.requestId ?? '', error));
   const deps: ApiDeps = {
     store: options.store,
     invoker: options.invoker,
@@ -79,7 +80,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       (reply) => sendJson(res, reply),
       (error: unknown) => {
         const reply = errorReply(error, requestId);
-        if (reply.status === 500) onError(error);
+        if (reply.status === 500) onError(error, { requestId });
         if (res.headersSent) res.destroy();
         else sendJson(res, reply);
       },

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorEnvelope } from '../../../src/cli/envelope.js';
 import { checkAuth, createClient, normalizeApihost, splitEntityName } from '../../../src/client/client.js';
 
 interface Seen {
@@ -107,7 +108,8 @@ describe('createClient', () => {
     [409, 'CONFLICT'],
     [413, 'PAYLOAD_TOO_LARGE'],
     [429, 'THROTTLED'],
-    [503, 'API_ERROR'],
+    [503, 'CAPACITY_UNAVAILABLE'],
+    [502, 'API_ERROR'],
   ])('HTTP %d → %s', async (status, code) => {
     const api = await fakeApi(() => ({ status, body: { error: 'nope', code: 't' } }));
     await expect(createClient({ apihost: api.url, auth: 'u:k' }).actions.list()).rejects.toMatchObject({ code, status });
@@ -151,8 +153,11 @@ describe('createClient', () => {
   });
 
   it('invoke: a 503 error body is an error, not an activation', async () => {
-    const api = await fakeApi(() => ({ status: 503, body: { error: 'no capacity', code: 't' } }));
-    await expect(createClient({ apihost: api.url, auth: 'u:k' }).actions.invoke('hello', { blocking: true })).rejects.toMatchObject({ code: 'API_ERROR', status: 503 });
+    const api = await fakeApi(() => ({ status: 503, body: { error: 'no capacity', code: 't', activationId: 'a'.repeat(32) } }));
+    const failure = createClient({ apihost: api.url, auth: 'u:k' }).actions.invoke('hello', { blocking: true });
+    await expect(failure).rejects.toMatchObject({ code: 'CAPACITY_UNAVAILABLE', status: 503 });
+    // the --json envelope names the activation whose record tells what happened
+    expect(errorEnvelope(await failure.catch((e: unknown) => e)).data).toEqual({ httpStatus: 503, transactionId: 't', activationId: 'a'.repeat(32) });
   });
 
   it('activations: list query, get, logs and result', async () => {
