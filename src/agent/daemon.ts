@@ -24,7 +24,16 @@ import { connectWs, startWsServer, type Connection, type WsClient, type WsServer
 import type { ContainerBackend } from './backend.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { ProcessBackend } from './backends/process.js';
-import { ContainerLogs, type ContainerLogsOptions } from './logs.js';
+import { ContainerLogs, LogBudget, type ContainerLogsOptions } from './logs.js';
+
+/** Log collection settings of an agent: the per-container options plus the agent-wide budget. */
+export interface AgentLogsOptions extends ContainerLogsOptions {
+  /**
+   * Bytes of buffered log lines all containers of the agent together may keep (live ones and exited
+   * ones within their retention); default 256 MiB. Ignored when `budget` is given.
+   */
+  maxAgentBytes?: number;
+}
 
 export interface AgentOptions {
   /** ws://host:port of the scheduler */
@@ -47,8 +56,11 @@ export interface AgentOptions {
   apiHost?: string;
   /** daemon log; default silent */
   log?: LogFn;
-  /** log collection bounds and sentinel wait of every container */
-  logs?: ContainerLogsOptions;
+  /**
+   * log collection bounds, sentinel wait and exit retention of every container, and the agent-wide
+   * byte budget they share (a LogBudget of maxAgentBytes unless `logs.budget` is given)
+   */
+  logs?: AgentLogsOptions;
   /** WS heartbeat of both connections; default the transport's */
   heartbeatMs?: number;
   /** scheduler reconnect backoff; default the transport's */
@@ -63,7 +75,10 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
-/** Exited containers remembered so a late logs.collect still gets their lines and exit reason. */
+/**
+ * Exited containers remembered so a late logs.collect still gets their exit reason (and, within the
+ * exit retention of ContainerLogs, their lines); the oldest is forgotten, its lines freed, beyond.
+ */
 const RECENT_EXITS = 64;
 
 interface LiveContainer {
@@ -97,6 +112,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const backend = options.backend ?? new ProcessBackend({ dataDir: options.dataDir, host });
   const containers = new Map<string, LiveContainer>();
   const exited = new Map<string, ExitedContainer>();
+  const { maxAgentBytes, ...containerLogs } = options.logs ?? {};
+  // one budget for all containers, live and exited, so the agent's log memory has a single cap
+  const budget = containerLogs.budget ?? new LogBudget(maxAgentBytes === undefined ? {} : { maxBytes: maxAgentBytes });
+  const logsOptions: ContainerLogsOptions = { ...containerLogs, budget };
   let closing = false;
   /** set once the control server is up; used by handlers that only run after that */
   let scheduler: WsClient | undefined;
@@ -148,8 +167,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     container.logs.markExited();
     exited.set(container.containerId, { reason, detail, logs: container.logs });
     if (exited.size > RECENT_EXITS) {
-      const oldest = exited.keys().next().value;
-      if (oldest !== undefined) exited.delete(oldest);
+      const oldest = exited.entries().next().value;
+      if (oldest !== undefined) {
+        oldest[1].logs.dispose();
+        exited.delete(oldest[0]);
+      }
     }
   }
 
@@ -189,7 +211,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       address: undefined,
       state: message.prewarm ? 'prewarm' : 'assigned',
       paused: false,
-      logs: new ContainerLogs(options.logs),
+      logs: new ContainerLogs(logsOptions),
       ops: Promise.resolve(),
       doomed: false,
     };
@@ -382,6 +404,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         await Promise.allSettled([...containers.values()].map((c) => destroy(c, 'destroyed')));
         unsubscribe();
         if (ownsBackend) await backend.close();
+        for (const container of containers.values()) container.logs.dispose();
         for (const exit of exited.values()) exit.logs.dispose();
         await lock.release();
       })()),

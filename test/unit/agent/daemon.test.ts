@@ -2,10 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startAgent, type RunningAgent } from '../../../src/agent/daemon.js';
+import { startAgent, type AgentLogsOptions, type RunningAgent } from '../../../src/agent/daemon.js';
+import { LogBudget } from '../../../src/agent/logs.js';
 import { FakeBackend } from '../../../src/agent/fake-backend.js';
 import { ContainerOperationError } from '../../../src/errors.js';
 import type { Message, MessageOf } from '../../../src/daemon/protocol.js';
+import { formatLogLine, LOG_SENTINEL, LogText } from '../../../src/model/activation.js';
+import { tagLine } from '../../../src/runtime/framing.js';
 import { connectWs, startWsServer, type WsClient, type WsServer } from '../../../src/daemon/transport.js';
 
 const TOKEN = 't';
@@ -32,8 +35,8 @@ afterEach(async () => {
   controller = undefined;
 });
 
-async function start(backend: FakeBackend): Promise<RunningAgent> {
-  agent = await startAgent({ schedulerUrl: server.url, token: TOKEN, agentId: 'a1', memoryMB: 1024, backend, dataDir });
+async function start(backend: FakeBackend, logs?: AgentLogsOptions): Promise<RunningAgent> {
+  agent = await startAgent({ schedulerUrl: server.url, token: TOKEN, agentId: 'a1', memoryMB: 1024, backend, dataDir, ...(logs === undefined ? {} : { logs }) });
   controller = connectWs({ url: agent.controlUrl, token: TOKEN, role: 'controller', id: 'c', onMessage: () => undefined });
   await controller.whenConnected(5000);
   await vi.waitFor(() => expect(server.connections()).toHaveLength(1));
@@ -138,5 +141,78 @@ describe('agent daemon (fake backend)', () => {
     agent = undefined;
     expect(backend.containers.size).toBe(0);
     expect(backend.calls).toContain('destroy w');
+  });
+});
+
+describe('agent daemon, log memory', () => {
+  const T = new Date('2024-05-01T10:00:00.000Z');
+  const now = () => T;
+  const A = 'a'.repeat(32);
+  const forged = (i: number) => i.toString(16).padStart(32, 'f');
+  const LINE = Buffer.byteLength(formatLogLine(T, 'stdout', 'flood 0123'));
+
+  async function running(backend: FakeBackend, containerId: string): Promise<void> {
+    send({ type: 'container.create', containerId, kind: 'nodejs:20', memoryMB: 256, prewarm: false });
+    await find('container.ready', containerId);
+  }
+  const collectA = (containerId: string) =>
+    ask<MessageOf<'logs.result'>>({ type: 'logs.collect', requestId: rid(), containerId, activationId: A, limitBytes: 10_000, waitForSentinels: true });
+
+  it('answers a collect right after a crash with the lines, and keeps the rest only for the retention', async () => {
+    const budget = new LogBudget();
+    const backend = new FakeBackend();
+    await start(backend, { now, budget });
+    await running(backend, 'k');
+    for (let i = 0; i < 10; i++) backend.emitOutput('k', 'stdout', `${tagLine(forged(i), 'flood 0123')}\n`);
+    backend.emitOutput('k', 'stdout', `${tagLine(A, 'result 012')}\n${tagLine(A, LOG_SENTINEL)}\n`);
+    backend.emitOutput('k', 'stderr', `${tagLine(A, LOG_SENTINEL)}\n`);
+    backend.crash('k', 'crash', 'exit code 1');
+    await find('container.exited', 'k');
+    const logs = await collectA('k');
+    expect(logs).toEqual({
+      type: 'logs.result',
+      requestId: `q${seq}`,
+      logs: [formatLogLine(T, 'stdout', 'result 012')],
+      truncated: false,
+      exit: { reason: 'crash', detail: 'exit code 1' },
+    });
+    // the forged activations stay only until the exit retention (default 30 s) is over
+    expect(budget.usedBytes).toBe(10 * LINE);
+  });
+
+  it('frees an exited container\'s lines after the retention; a later collect gets the exit and the notice', async () => {
+    const budget = new LogBudget();
+    const backend = new FakeBackend();
+    await start(backend, { now, budget, exitRetentionMs: 0 });
+    await running(backend, 'k');
+    for (let i = 0; i < 10; i++) backend.emitOutput('k', 'stdout', `${tagLine(forged(i), 'flood 0123')}\n`);
+    expect(budget.usedBytes).toBe(10 * LINE);
+    backend.crash('k', 'crash', 'exit code 1');
+    await find('container.exited', 'k');
+    await vi.waitFor(() => expect(budget.usedBytes).toBe(0));
+    const logs = await collectA('k');
+    expect(logs.exit).toEqual({ reason: 'crash', detail: 'exit code 1' });
+    expect(logs.logs).toEqual([formatLogLine(T, 'stderr', LogText.collectionIssue)]);
+  });
+
+  it('frees the lines of an exit it stops remembering, and caps all containers with one budget', async () => {
+    const budget = new LogBudget({ maxBytes: 100 * LINE });
+    const backend = new FakeBackend();
+    await start(backend, { now, budget });
+    const ids = Array.from({ length: 65 }, (_, c) => `e${c}`);
+    for (const id of ids) send({ type: 'container.create', containerId: id, kind: 'nodejs:20', memoryMB: 256, prewarm: false });
+    await vi.waitFor(() => expect(received.filter((m) => m.type === 'container.ready')).toHaveLength(65));
+    // in order: e0 exits first
+    ids.forEach((id, c) => {
+      backend.emitOutput(id, 'stdout', `${tagLine(forged(c), 'flood 0123')}\n`);
+      backend.crash(id, 'crash', 'exit code 1');
+    });
+    // 64 exits are remembered; the 65th-oldest was forgotten and its line freed
+    expect(budget.usedBytes).toBe(64 * LINE);
+    const forgotten = await collectA('e0');
+    expect(forgotten.error?.code).toBe('CONTAINER_NOT_FOUND');
+    await running(backend, 'live');
+    for (let i = 100; i < 300; i++) backend.emitOutput('live', 'stdout', `${tagLine(forged(i), 'flood 0123')}\n`);
+    expect(budget.usedBytes).toBe(100 * LINE);
   });
 });
