@@ -6,6 +6,11 @@
  *
  * Concurrency: every handler runs to completion on the event loop, so decisions always see one
  * consistent pool; nothing here awaits between reading the pool and changing it.
+ *
+ * Identity: request ids are only unique per controller (each numbers its acquires q1, q2, …), so an
+ * acquire is tracked as its `QueueEntry` object (queue removal, `creating`, `entryConn`, replies go
+ * to the entry's own connection) and, in the pool, as (`controllerId`, `requestId`); never by
+ * `requestId` alone.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -240,7 +245,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
       purpose: { type: 'acquire', requestId: entry.requestId, controllerId: entry.controllerId, action, deadline: entry.deadline },
     });
     creating.set(containerId, entry);
-    log('debug', 'creating container for acquire', { containerId, agentId, requestId: entry.requestId });
+    log('debug', 'creating container for acquire', { containerId, agentId, controllerId: entry.controllerId, requestId: entry.requestId });
     if (!sendToAgent(agentId, { type: 'container.create', containerId, kind: action.kind, memoryMB: action.memoryMB, prewarm: false })) {
       pool.containers.delete(containerId);
       creating.delete(containerId);
@@ -268,18 +273,18 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
   function apply(entry: QueueEntry, decision: Decision, queued: boolean, now: number): boolean {
     switch (decision.kind) {
       case 'assignStemCell': {
-        if (queued) queue.remove(entry.requestId);
+        if (queued) queue.remove(entry);
         const t = pool.apply(decision.containerId, { type: 'assign', owner: entry.controllerId, action: entry.action, now });
         if (t?.state?.state !== 'assigned' || !grant(entry, t.state, true)) {
           destroy(decision.containerId, 'not taken by its requester', now);
           return true;
         }
-        log('debug', 'stem cell assigned', { containerId: decision.containerId, requestId: entry.requestId });
+        log('debug', 'stem cell assigned', { containerId: decision.containerId, controllerId: entry.controllerId, requestId: entry.requestId });
         if (decision.backfill) startStemCell(decision.backfill, now);
         return true;
       }
       case 'create':
-        if (queued) queue.remove(entry.requestId);
+        if (queued) queue.remove(entry);
         startCreate(decision.agentId, entry, now);
         return true;
       case 'evictThenCreate': {
@@ -292,8 +297,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
           const c = pool.containers.get(containerId);
           if (c?.state === 'prewarm') destroy(containerId, 'evicted for a create', now);
           else if (c?.state === 'assigned') {
-            pool.apply(containerId, { type: 'evict', requestId: entry.requestId, now });
-            log('debug', 'asking owner to release', { containerId, owner: c.owner, requestId: entry.requestId });
+            pool.apply(containerId, { type: 'evict', controllerId: entry.controllerId, requestId: entry.requestId, now });
+            log('debug', 'asking owner to release', { containerId, owner: c.owner, controllerId: entry.controllerId, requestId: entry.requestId });
             sendToController(c.owner, { type: 'evict', containerId });
             waiting = true;
           }
@@ -310,7 +315,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
         if (!queued) queue.insert(entry);
         return false;
       case 'reject':
-        if (queued) queue.remove(entry.requestId);
+        if (queued) queue.remove(entry);
         reject(entry, decision.limit, decision.message);
         return true;
       default: {
@@ -328,7 +333,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
       const entry = queue.nextServable(skip);
       if (!entry) break;
       if (!wanted(entry, now)) {
-        queue.remove(entry.requestId);
+        queue.remove(entry);
         continue;
       }
       pool.queuedRequests = queue.size;
@@ -352,7 +357,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     creating.delete(containerId);
     if (!entry) return;
     if (t.state?.state !== 'assigned' || !wanted(entry, now) || !grant(entry, t.state, false)) {
-      log('info', 'created container no longer wanted, destroying it', { containerId, requestId: entry.requestId });
+      log('info', 'created container no longer wanted, destroying it', { containerId, controllerId: entry.controllerId, requestId: entry.requestId });
       destroy(containerId, 'requester gone or deadline passed', now);
     }
   }
@@ -468,7 +473,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     }
     pool.queuedRequests = queue.size;
     const decision = decideAcquire(pool, { ...entry, queued: false }, config);
-    log('debug', 'acquire', { requestId: msg.requestId, action: describe(msg.action), decision: decision.kind });
+    log('debug', 'acquire', { controllerId: peer.id, requestId: msg.requestId, action: describe(msg.action), decision: decision.kind });
     apply(entry, decision, false, now);
     if (decision.kind !== 'queue') serve();
   };

@@ -28,6 +28,7 @@ export interface PolicyConfig {
   readonly maxQueueSize: number;
 }
 
+/** One acquire; it is identified by (`controllerId`, `requestId`): request ids are only unique per controller. */
 export interface AcquireRequest {
   readonly requestId: string;
   readonly controllerId: string;
@@ -111,8 +112,9 @@ export function decideAcquire(snapshot: PoolSnapshot, request: AcquireRequest, c
   }
 
   // Evictions already under way for this request: wait for the owners' releases (or their refusal).
+  // Matched on controller AND request id: another controller's acquire may carry the same id.
   for (const c of snapshot.containers.values()) {
-    if (c.state === 'assigned' && c.evicting?.requestId === request.requestId) return { kind: 'queue' };
+    if (c.state === 'assigned' && c.evicting?.controllerId === request.controllerId && c.evicting.requestId === request.requestId) return { kind: 'queue' };
   }
 
   // 3. an agent with room: pack onto the one with the least free memory that fits

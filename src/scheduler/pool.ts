@@ -77,8 +77,11 @@ export interface AssignedContainer extends ContainerBase {
   readonly paused: boolean;
   /** epoch ms of the last use the owner reported (LRU order for eviction) */
   readonly lastUsedAt: number;
-  /** set while the owner has been asked to release it for a waiting acquire */
-  readonly evicting?: { readonly requestId: string; readonly since: number };
+  /**
+   * set while the owner has been asked to release it for a waiting acquire: that acquire is
+   * (`controllerId`, `requestId`), as request ids collide across controllers
+   */
+  readonly evicting?: { readonly controllerId: string; readonly requestId: string; readonly since: number };
 }
 
 export type ContainerView = StartingContainer | PrewarmContainer | UnclaimedContainer | AssignedContainer;
@@ -101,7 +104,8 @@ export type ContainerEvent =
   | { readonly type: 'assign'; readonly owner: string; readonly action: ActionRef; readonly now: number; readonly inFlight?: number; readonly paused?: boolean; readonly lastUsedAt?: number }
   /** the owner's usage batch */
   | { readonly type: 'usage'; readonly inFlight: number; readonly paused: boolean; readonly lastUsedAt: number }
-  | { readonly type: 'evict'; readonly requestId: string; readonly now: number }
+  /** asked to be released for the acquire (`controllerId`, `requestId`) */
+  | { readonly type: 'evict'; readonly controllerId: string; readonly requestId: string; readonly now: number }
   /** the owner did not release in time, or reported a run on it */
   | { readonly type: 'evictRefused' }
   /** the scheduler destroys it (release, written off, no longer wanted) */
@@ -182,7 +186,7 @@ export function transition(container: ContainerView, event: ContainerEvent): Tra
     }
     case 'evict':
       if (container.state !== 'assigned' || container.inFlight > 0 || container.evicting) return ignore(container, event);
-      return { state: { ...container, evicting: { requestId: event.requestId, since: event.now } }, effects: [] };
+      return { state: { ...container, evicting: { controllerId: event.controllerId, requestId: event.requestId, since: event.now } }, effects: [] };
     case 'evictRefused': {
       if (container.state !== 'assigned' || !container.evicting) return ignore(container, event);
       const { evicting: _refused, ...rest } = container;

@@ -6,6 +6,10 @@
  * only the oldest entry of an action is ever offered by `nextServable`. Across actions, the oldest
  * head is offered first, but a head that cannot be served now does not block other actions (a
  * small action may be served while a large one waits for memory).
+ *
+ * Identity contract: a request id is only unique per controller (every controller numbers its
+ * acquires q1, q2, …), so an entry is identified by the entry object itself, or by
+ * (`controllerId`, `requestId`) where only the ids are at hand; never by `requestId` alone.
  */
 import { actionKey, type ActionRef } from '../model/action.js';
 
@@ -69,6 +73,8 @@ export class AcquireQueue {
    * was lost) in its arrival place. False when the queue is full.
    */
   insert(entry: QueueEntry): boolean {
+    // Already waiting: inserting it twice would serve it twice.
+    if (this.entries.includes(entry)) return true;
     if (this.full) return false;
     const at = this.entries.findIndex((e) => e.seq > entry.seq);
     if (at === -1) this.entries.push(entry);
@@ -76,19 +82,24 @@ export class AcquireQueue {
     return true;
   }
 
-  get(requestId: string): QueueEntry | undefined {
-    return this.entries.find((e) => e.requestId === requestId);
+  /** The waiting entry of one controller's request (request ids collide across controllers). */
+  get(controllerId: string, requestId: string): QueueEntry | undefined {
+    return this.entries.find((e) => e.controllerId === controllerId && e.requestId === requestId);
   }
 
   hasAction(key: string): boolean {
     return this.entries.some((e) => e.key === key);
   }
 
-  remove(requestId: string): QueueEntry | undefined {
-    const at = this.entries.findIndex((e) => e.requestId === requestId);
-    if (at === -1) return undefined;
-    const [entry] = this.entries.splice(at, 1);
-    return entry;
+  /**
+   * Removes exactly this entry (by identity, not by request id, which another controller may share).
+   * False when it was not waiting.
+   */
+  remove(entry: QueueEntry): boolean {
+    const at = this.entries.indexOf(entry);
+    if (at === -1) return false;
+    this.entries.splice(at, 1);
+    return true;
   }
 
   /** Removes and returns every entry matching `predicate`, in order. */

@@ -59,7 +59,7 @@ const snapshotArb = fc
             inFlight: s.evicting ? 0 : s.inFlight,
             paused: false,
             lastUsedAt: s.lastUsedAt,
-            ...(s.evicting ? { evicting: { requestId: 'other', since: 0 } } : {}),
+            ...(s.evicting ? { evicting: { controllerId: 'other', requestId: 'other', since: 0 } } : {}),
           });
       });
     });
@@ -144,16 +144,19 @@ describe('policy properties', () => {
     { weight: 1, arbitrary: fc.record({ t: fc.constant('serve' as const) }) },
   );
 
-  it('a simulated pool over random sequences never overcommits, never changes a container owner or action, and serves each action in order', () => {
+  it('a simulated pool over random sequences never overcommits, never changes a container owner or action, serves each action in order, and answers each acquire once although two controllers use the same request ids', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(512, 1024), { minLength: 1, maxLength: 3 }), fc.array(opArb, { maxLength: 60 }), (capacities, ops) => {
         const pool = new Pool();
         capacities.forEach((memoryMB, i) => pool.setAgent({ agentId: `n${i}`, controlUrl: 'ws://x', memoryMB, connected: true }));
         const queue = new AcquireQueue({ maxSize: config.maxQueueSize });
         const identity = new Map<string, string>(); // containerId → owner|actionKey, fixed once assigned
-        const servedOrder = new Map<string, number[]>(); // actionKey → request numbers in serving order
+        const servedOrder = new Map<string, number[]>(); // actionKey → arrival numbers (seq) in serving order
+        const answered = new Map<string, number>(); // `${controllerId}:${requestId}` → times served or rejected
+        const sent: string[] = [];
+        const nextId = new Map<string, number>(); // per controller: both number q1, q2, …, so ids collide
         let now = 1;
-        let seq = 0;
+        let n = 0;
         let ids = 0;
 
         const check = () => {
@@ -165,27 +168,32 @@ describe('policy properties', () => {
             identity.set(c.containerId, id);
           }
         };
-        const served = (requestId: string, key: string) => {
-          const list = servedOrder.get(key) ?? [];
-          list.push(Number(requestId));
-          servedOrder.set(key, list);
+        const answer = (entry: ReturnType<AcquireQueue['make']>) => {
+          const id = `${entry.controllerId}:${entry.requestId}`;
+          answered.set(id, (answered.get(id) ?? 0) + 1);
+        };
+        const served = (entry: ReturnType<AcquireQueue['make']>) => {
+          answer(entry);
+          const list = servedOrder.get(entry.key) ?? [];
+          list.push(entry.seq);
+          servedOrder.set(entry.key, list);
         };
         const handle = (entry: ReturnType<AcquireQueue['make']>, queued: boolean): boolean => {
           pool.queuedRequests = queue.size;
           const d = decideAcquire(pool, { ...entry, queued }, config);
           switch (d.kind) {
             case 'assignStemCell':
-              if (queued) queue.remove(entry.requestId);
+              if (queued) queue.remove(entry);
               pool.apply(d.containerId, { type: 'assign', owner: entry.controllerId, action: entry.action, now });
-              served(entry.requestId, entry.key);
+              served(entry);
               return true;
             case 'create': {
-              if (queued) queue.remove(entry.requestId);
+              if (queued) queue.remove(entry);
               const containerId = `x${ids++}`;
               pool.put({ state: 'starting', containerId, agentId: d.agentId, kind: entry.action.kind, memoryMB: entry.action.memoryMB, purpose: { type: 'acquire', requestId: entry.requestId, controllerId: entry.controllerId, action: entry.action, deadline: 1e12 } });
               check();
               pool.apply(containerId, { type: 'ready', address: addr, now });
-              served(entry.requestId, entry.key);
+              served(entry);
               return true;
             }
             case 'evictThenCreate':
@@ -196,7 +204,8 @@ describe('policy properties', () => {
               if (!queued) queue.insert(entry);
               return false;
             case 'reject':
-              if (queued) queue.remove(entry.requestId);
+              if (queued) queue.remove(entry);
+              answer(entry);
               return true;
           }
         };
@@ -214,9 +223,14 @@ describe('policy properties', () => {
         for (const op of ops) {
           now++;
           if (op.t === 'acquire') {
-            const entry = queue.make({ requestId: String(seq++), controllerId: `ctl${seq % 2}`, action: op.action, deadline: 1e12 }, now);
-            if (queue.hasAction(entry.key)) queue.insert(entry);
-            else handle(entry, false);
+            const controllerId = `ctl${n++ % 2}`;
+            const k = (nextId.get(controllerId) ?? 0) + 1;
+            nextId.set(controllerId, k);
+            const entry = queue.make({ requestId: `q${k}`, controllerId, action: op.action, deadline: 1e12 }, now);
+            sent.push(`${controllerId}:${entry.requestId}`);
+            if (queue.hasAction(entry.key)) {
+              if (!queue.insert(entry)) answer(entry); // rejected: queue full
+            } else handle(entry, false);
           } else if (op.t === 'release') {
             const list = assigned();
             const c = list[op.pick % Math.max(1, list.length)];
@@ -230,6 +244,10 @@ describe('policy properties', () => {
           check();
         }
         for (const order of servedOrder.values()) expect(order).toEqual([...order].sort((x, y) => x - y));
+        // Every acquire is answered exactly once, or is still waiting (exactly once) in the queue.
+        const waiting = queue.list().map((e) => `${e.controllerId}:${e.requestId}`);
+        expect(new Set(waiting).size).toBe(waiting.length);
+        for (const id of sent) expect((answered.get(id) ?? 0) + (waiting.includes(id) ? 1 : 0), id).toBe(1);
       }),
       { numRuns: 300 },
     );

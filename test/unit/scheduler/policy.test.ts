@@ -81,7 +81,7 @@ describe('decideAcquire', () => {
         assignedTo('busy', 'n1', b, { inFlight: 1, lastUsedAt: 1 }),
         starting('st', 'n1'),
         { state: 'unclaimed', containerId: 'un', agentId: 'n1', kind: 'nodejs:20', memoryMB: 256, address: { host: 'h', port: 1 }, since: 0 },
-        assignedTo('ev', 'n1', b, { evicting: { requestId: 'other', since: 0 }, lastUsedAt: 0 }),
+        assignedTo('ev', 'n1', b, { evicting: { controllerId: 'ctl1', requestId: 'other', since: 0 }, lastUsedAt: 0 }),
       ],
     );
     expect(decideAcquire(snap, request(), config)).toEqual({ kind: 'queue' });
@@ -106,8 +106,14 @@ describe('decideAcquire', () => {
 
   it('waits while evictions for the same request are under way', () => {
     const b = action('b', 256);
-    const snap = snapshot([agent('n1', 256)], [assignedTo('ev', 'n1', b, { evicting: { requestId: 'r1', since: 0 } })], 1);
+    const snap = snapshot([agent('n1', 256), agent('n2', 256)], [assignedTo('ev', 'n1', b, { evicting: { controllerId: 'ctl1', requestId: 'r1', since: 0 } })], 1);
     expect(decideAcquire(snap, request('a', 256, true), config)).toEqual({ kind: 'queue' });
+  });
+
+  it('does not take an eviction for another controller\'s request with the same id as its own', () => {
+    const b = action('b', 256);
+    const snap = snapshot([agent('n1', 256), agent('n2', 256)], [assignedTo('ev', 'n1', b, { evicting: { controllerId: 'ctl2', requestId: 'r1', since: 0 } })], 1);
+    expect(decideAcquire(snap, request('a', 256, false), config)).toEqual({ kind: 'create', agentId: 'n2' });
   });
 
   it('queues when nothing fits, and rejects a new request when the queue is full', () => {

@@ -25,14 +25,19 @@ describe('transition', () => {
   });
 
   it('usage with a run on an evicting container refuses the eviction', () => {
-    const c = assignedTo('c1', 'n1', a, { evicting: { requestId: 'r', since: 1 } });
+    const c = assignedTo('c1', 'n1', a, { evicting: { controllerId: 'ctl2', requestId: 'r', since: 1 } });
     expect(transition(c, { type: 'usage', inFlight: 0, paused: true, lastUsedAt: 2000 }).state).toEqual({ ...c, paused: true, lastUsedAt: 2000 });
     expect(transition(c, { type: 'usage', inFlight: 1, paused: false, lastUsedAt: 2000 }).state).toEqual(assignedTo('c1', 'n1', a, { inFlight: 1, lastUsedAt: 2000 }));
   });
 
   it('never marks a busy container as evicting', () => {
     const busy = assignedTo('c1', 'n1', a, { inFlight: 1 });
-    expect(transition(busy, { type: 'evict', requestId: 'r', now: 1 }).ignored).toBe('evict does not apply to a assigned container');
+    expect(transition(busy, { type: 'evict', controllerId: 'ctl2', requestId: 'r', now: 1 }).ignored).toBe('evict does not apply to a assigned container');
+  });
+
+  it('marks an idle container as evicting for one controller\'s request', () => {
+    const idle = assignedTo('c1', 'n1', a);
+    expect(transition(idle, { type: 'evict', controllerId: 'ctl2', requestId: 'q1', now: 7 }).state).toEqual({ ...idle, evicting: { controllerId: 'ctl2', requestId: 'q1', since: 7 } });
   });
 
   it('destroy sends container.destroy and aborts a waiting create; exit tells the owner', () => {

@@ -22,7 +22,7 @@ describe('AcquireQueue', () => {
     expect(q.nextServable()?.requestId).toBe('a1');
     expect(q.nextServable(new Set(['guest/a@1@1']))?.requestId).toBe('b1');
     expect(q.nextServable(new Set(['guest/a@1@1', 'guest/b@1@1']))).toBeUndefined();
-    q.remove('a1');
+    q.remove(q.get('ctl1', 'a1')!);
     expect(q.nextServable()?.requestId).toBe('a2');
   });
 
@@ -30,7 +30,7 @@ describe('AcquireQueue', () => {
     const q = new AcquireQueue();
     const first = q.push(req('a1', 'a'), 0)!;
     q.push(req('a2', 'a'), 0);
-    q.remove('a1');
+    expect(q.remove(first)).toBe(true);
     expect(q.insert(first)).toBe(true);
     expect(q.list().map((e) => e.requestId)).toEqual(['a1', 'a2']);
   });
@@ -51,5 +51,25 @@ describe('AcquireQueue', () => {
     expect(q.removeWhere((e) => e.controllerId === 'ctl1').map((e) => e.requestId)).toEqual(['r1']);
     expect(q.size).toBe(1);
     expect(q.hasAction('guest/a@1@1')).toBe(true);
+  });
+
+  it('removes exactly the given entry when two controllers use the same request id', () => {
+    const q = new AcquireQueue();
+    const fromB = q.push({ ...req('q5', 'big'), controllerId: 'ctlB' }, 0)!;
+    const fromA = q.push({ ...req('q5', 'small'), controllerId: 'ctlA' }, 0)!;
+    expect(q.get('ctlA', 'q5')).toBe(fromA);
+    expect(q.get('ctlB', 'q5')).toBe(fromB);
+    expect(q.get('ctl1', 'q5')).toBeUndefined();
+    expect(q.remove(fromA)).toBe(true);
+    expect(q.list().map((e) => `${e.controllerId}:${e.requestId}:${e.action.name}`)).toEqual(['ctlB:q5:big']);
+    expect(q.remove(fromA)).toBe(false);
+    expect(q.size).toBe(1);
+  });
+
+  it('does not insert an entry that is already waiting a second time', () => {
+    const q = new AcquireQueue({ maxSize: 1 });
+    const entry = q.push(req('q1', 'a'), 0)!;
+    expect(q.insert(entry)).toBe(true);
+    expect(q.list()).toEqual([entry]);
   });
 });
