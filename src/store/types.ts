@@ -42,16 +42,17 @@ export interface ActivationQuery {
 
 export interface ActivationStore {
   /**
-   * Write-behind: the record is readable by get/list at once and written to disk in batches (every
-   * ~50 ms or 500 records, whichever first). Putting the same activationId again replaces it (the
-   * record with logs replaces the one without). Never drops: a full buffer is flushed synchronously.
+   * Write-behind: the record is readable by get at once (and by list/count, which wait for it to be
+   * written) and written to disk in batches (every ~50 ms or 500 records, whichever first), off the
+   * caller's event loop. Putting the same activationId again replaces it (the record with logs
+   * replaces the one without). While writes fail, records stay buffered up to a bound and are retried.
    */
   put(record: ActivationRecord): void;
   get(namespace: string, activationId: string): ActivationRecord | undefined;
   /** Newest `start` first. */
-  list(namespace: string, q: ActivationQuery): ActivationRecord[];
-  count(namespace: string, q: Omit<ActivationQuery, 'limit' | 'skip'>): number;
-  /** Writes everything buffered so far. */
+  list(namespace: string, q: ActivationQuery): Promise<ActivationRecord[]>;
+  count(namespace: string, q: Omit<ActivationQuery, 'limit' | 'skip'>): Promise<number>;
+  /** Resolves once everything buffered so far is written. */
   flush(): Promise<void>;
 }
 

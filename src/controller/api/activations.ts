@@ -23,7 +23,7 @@ export function nameFilter(query: Query): string | undefined {
   return raw;
 }
 
-export function listActivations(deps: ApiDeps, ctx: RequestContext): Reply {
+export async function listActivations(deps: ApiDeps, ctx: RequestContext): Promise<Reply> {
   const page = pageParams(ctx.query, 'activations');
   const count = boolParam(ctx.query, 'count', false);
   const docs = boolParam(ctx.query, 'docs', false);
@@ -37,9 +37,9 @@ export function listActivations(deps: ApiDeps, ctx: RequestContext): Reply {
   if (upto !== undefined) q.upto = upto;
   if (count) {
     const { limit: _l, skip: _s, ...filter } = q;
-    return { status: 200, body: { activations: deps.store.activations.count(ctx.namespace, filter) } };
+    return { status: 200, body: { activations: await deps.store.activations.count(ctx.namespace, filter) } };
   }
-  const records = deps.store.activations.list(ctx.namespace, q);
+  const records = await deps.store.activations.list(ctx.namespace, q);
   return { status: 200, body: records.map(docs ? activationView : activationSummary) };
 }
 

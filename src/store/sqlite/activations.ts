@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { LogFn } from '../../daemon/log.js';
 import type { ActivationRecord } from '../../model/activation.js';
 import type { ActivationQuery, ActivationStore } from '../types.js';
+import type { ActivationRow, BatchWriter } from './activation-writer.js';
 
 export interface WriteBehindOptions {
   /** how long a record may wait in the buffer before its batch is written (default 50 ms) */
@@ -28,13 +29,18 @@ const RETRY_MS = { first: 500, max: 30_000 } as const;
 type Filter = Omit<ActivationQuery, 'limit' | 'skip'>;
 
 /**
- * ActivationStore with a bounded write-behind buffer. `put` only touches memory (the hot path must
- * not wait on disk); the buffer is written in one transaction per batch. `get` looks in the buffer
- * first; `list`/`count` flush first so that SQL sees every record (listing is not on the hot path).
+ * ActivationStore with a bounded write-behind buffer. `put` only touches memory (the hot path never
+ * waits on disk); batches go to a BatchWriter (a writer thread for files), one batch at a time, so
+ * writes land in put order. `get` looks in the buffer first; `list`/`count` wait until everything
+ * put so far is written, so that SQL sees it (listing is not on the hot path).
  */
 export class SqliteActivationStore implements ActivationStore {
   readonly #db: Database;
+  readonly #writer: BatchWriter;
+  /** every record not yet known to be written, readable by get */
   readonly #pending = new Map<string, ActivationRecord>();
+  /** records put since they were last handed to the writer (a subset of #pending) */
+  readonly #dirty = new Map<string, ActivationRecord>();
   readonly #flushIntervalMs: number;
   readonly #batchSize: number;
   readonly #maxBuffered: number;
@@ -43,29 +49,28 @@ export class SqliteActivationStore implements ActivationStore {
   #retryAt = 0;
   #retryDelay: number = RETRY_MS.first;
   #lastError: unknown;
-  readonly #upsert: Statement<[string, string, string, number, string]>;
+  /** the batch being written, if any */
+  #writing: Promise<void> | undefined;
+  /** callers of flush() waiting for the buffer to drain */
+  readonly #drained = new Set<{ resolve(): void; reject(error: unknown): void }>();
   readonly #get: Statement<[string, string], { record: string }>;
   readonly #queries = new Map<string, Statement<unknown[], { record: string }>>();
   readonly #counts = new Map<string, Statement<unknown[], { n: number }>>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(db: Database, options: WriteBehindOptions = {}) {
+  constructor(db: Database, writer: BatchWriter, options: WriteBehindOptions = {}) {
     this.#db = db;
+    this.#writer = writer;
     this.#flushIntervalMs = options.flushIntervalMs ?? 50;
     this.#batchSize = Math.max(1, options.batchSize ?? 500);
     this.#maxBuffered = Math.max(this.#batchSize, options.maxBuffered ?? 20 * this.#batchSize);
     this.#onWriteError =
       options.onWriteError ??
       ((error, info) => process.stderr.write(`activation store: write failed (${String(error)}); ${info.buffered} records buffered, ${info.dropped} dropped\n`));
-    this.#upsert = db.prepare(
-      `INSERT INTO activations (activation_id, namespace, name, start, record) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (activation_id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
-         start = excluded.start, record = excluded.record`,
-    );
     this.#get = db.prepare('SELECT record FROM activations WHERE namespace = ? AND activation_id = ?');
   }
 
-  /** Records waiting to be written (for tests and metrics). */
+  /** Records not yet written (for tests and metrics). */
   get buffered(): number {
     return this.#pending.size;
   }
@@ -74,43 +79,12 @@ export class SqliteActivationStore implements ActivationStore {
     // delete+set moves a replaced record to the end, keeping write order = put order
     this.#pending.delete(record.activationId);
     this.#pending.set(record.activationId, record);
-    // Only reachable while writes fail (otherwise a batch is written at batchSize).
-    if (this.#pending.size > this.#maxBuffered) this.#dropOldest(undefined);
-    if (this.#pending.size >= this.#batchSize && Date.now() >= this.#retryAt) {
-      this.#tryFlush();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#tryFlush(), Math.max(this.#flushIntervalMs, this.#retryAt - Date.now()));
-      this.#timer.unref();
-    }
-  }
-
-  /** Drops the oldest buffered records down to maxBuffered, and says so. */
-  #dropOldest(error: unknown): void {
-    let dropped = 0;
-    for (const id of this.#pending.keys()) {
-      if (this.#pending.size <= this.#maxBuffered) break;
-      this.#pending.delete(id);
-      dropped += 1;
-    }
-    this.#onWriteError(error ?? this.#lastError, { buffered: this.#pending.size, dropped });
-  }
-
-  /** A background write: a failure is reported and retried later with backoff, never thrown into the caller. */
-  #tryFlush(): void {
-    try {
-      this.flushSync();
-      this.#retryAt = 0;
-      this.#retryDelay = RETRY_MS.first;
-    } catch (error) {
-      this.#retryAt = Date.now() + this.#retryDelay;
-      this.#retryDelay = Math.min(RETRY_MS.max, this.#retryDelay * 2);
-      this.#lastError = error;
-      this.#onWriteError(error, { buffered: this.#pending.size, dropped: 0 });
-      if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => this.#tryFlush(), this.#retryAt - Date.now());
-        this.#timer.unref();
-      }
-    }
+    this.#dirty.delete(record.activationId);
+    this.#dirty.set(record.activationId, record);
+    // Only reachable while writes fail or lag far behind (a batch goes out at batchSize).
+    if (this.#pending.size > this.#maxBuffered) this.#dropOldest();
+    if (this.#dirty.size >= this.#batchSize) this.#writeNext();
+    else this.#schedule(this.#flushIntervalMs);
   }
 
   get(namespace: string, activationId: string): ActivationRecord | undefined {
@@ -120,8 +94,8 @@ export class SqliteActivationStore implements ActivationStore {
     return row ? (JSON.parse(row.record) as ActivationRecord) : undefined;
   }
 
-  list(namespace: string, q: ActivationQuery): ActivationRecord[] {
-    this.flushSync();
+  async list(namespace: string, q: ActivationQuery): Promise<ActivationRecord[]> {
+    await this.flush();
     const { key, where, args } = filterSql(namespace, q);
     let statement = this.#queries.get(key);
     if (!statement) {
@@ -133,8 +107,8 @@ export class SqliteActivationStore implements ActivationStore {
     return statement.all(...args, q.limit, q.skip).map((row) => JSON.parse(row.record) as ActivationRecord);
   }
 
-  count(namespace: string, q: Filter): number {
-    this.flushSync();
+  async count(namespace: string, q: Filter): Promise<number> {
+    await this.flush();
     const { key, where, args } = filterSql(namespace, q);
     let statement = this.#counts.get(key);
     if (!statement) {
@@ -144,23 +118,96 @@ export class SqliteActivationStore implements ActivationStore {
     return statement.get(...args)?.n ?? 0;
   }
 
-  async flush(): Promise<void> {
-    this.flushSync();
+  /**
+   * Resolves once every record put before the call is written; rejects with the write error when a
+   * write fails meanwhile (the records stay buffered and are retried in the background).
+   */
+  flush(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#drained.add({ resolve, reject });
+      this.#retryAt = 0; // an explicit flush tries at once
+      this.#writeNext();
+    });
   }
 
-  /** Writes the whole buffer in one transaction. */
-  flushSync(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+  /** Writes what is buffered and stops the writer (close of the store). */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = undefined;
+      await this.#writer.close();
     }
-    if (this.#pending.size === 0 || !this.#db.open) return;
-    const batch = [...this.#pending.values()];
-    this.#db.transaction(() => {
-      for (const r of batch) this.#upsert.run(r.activationId, r.namespace, r.name, r.start, JSON.stringify(r));
-    })();
-    // Only now drop them: a record replaced during the write (impossible synchronously, but cheap to honour) stays.
-    for (const r of batch) if (this.#pending.get(r.activationId) === r) this.#pending.delete(r.activationId);
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#writeNext();
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /** Hands the dirty records to the writer, unless a batch is being written or writes are backing off. */
+  #writeNext(): void {
+    if (this.#writing !== undefined || this.#dirty.size === 0) return;
+    const wait = this.#retryAt - Date.now();
+    if (wait > 0) {
+      this.#schedule(wait);
+      return;
+    }
+    const batch = [...this.#dirty.values()];
+    this.#dirty.clear();
+    const rows = batch.map((r): ActivationRow => [r.activationId, r.namespace, r.name, r.start, JSON.stringify(r)]);
+    this.#writing = this.#writer.write(rows).then(
+      () => {
+        this.#writing = undefined;
+        this.#retryAt = 0;
+        this.#retryDelay = RETRY_MS.first;
+        // A record replaced while its batch was written stays pending (its newer version is dirty).
+        for (const r of batch) if (this.#pending.get(r.activationId) === r) this.#pending.delete(r.activationId);
+        this.#afterWrite(undefined);
+      },
+      (error: unknown) => {
+        this.#writing = undefined;
+        for (const r of batch) {
+          if (this.#pending.get(r.activationId) === r && !this.#dirty.has(r.activationId)) this.#dirty.set(r.activationId, r);
+        }
+        this.#retryAt = Date.now() + this.#retryDelay;
+        this.#retryDelay = Math.min(RETRY_MS.max, this.#retryDelay * 2);
+        this.#lastError = error;
+        this.#onWriteError(error, { buffered: this.#pending.size, dropped: 0 });
+        this.#afterWrite(error);
+      },
+    );
+  }
+
+  #afterWrite(error: unknown): void {
+    if (error !== undefined) {
+      for (const waiter of this.#drained) waiter.reject(error);
+      this.#drained.clear();
+    } else if (this.#pending.size === 0) {
+      for (const waiter of this.#drained) waiter.resolve();
+      this.#drained.clear();
+    }
+    if (this.#dirty.size === 0) return;
+    if (this.#drained.size > 0 || this.#dirty.size >= this.#batchSize) this.#writeNext();
+    else this.#schedule(Math.max(this.#flushIntervalMs, this.#retryAt - Date.now()));
+  }
+
+  /** Drops the oldest buffered records down to maxBuffered, and says so. */
+  #dropOldest(): void {
+    let dropped = 0;
+    for (const id of this.#pending.keys()) {
+      if (this.#pending.size <= this.#maxBuffered) break;
+      this.#pending.delete(id);
+      this.#dirty.delete(id);
+      dropped += 1;
+    }
+    this.#onWriteError(this.#lastError, { buffered: this.#pending.size, dropped });
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Store } from '../types.js';
+import { InlineWriter, WorkerWriter } from './activation-writer.js';
 import { SqliteActivationStore, type WriteBehindOptions } from './activations.js';
 import { SqliteEntityStore } from './entities.js';
 import { applyMigrations } from './migrations.js';
@@ -11,6 +12,8 @@ export interface SqliteStoreOptions {
   file: string;
   /** activation write-behind tuning (defaults: 50 ms, 500 records) */
   writeBehind?: WriteBehindOptions;
+  /** write activation batches on this thread instead of a writer thread (always so for `:memory:`) */
+  inlineWrites?: boolean;
 }
 
 /**
@@ -30,7 +33,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     throw error;
   }
   const entities = new SqliteEntityStore(db);
-  const activations = new SqliteActivationStore(db, options.writeBehind);
+  // A worker cannot share a private in-memory database: write those inline.
+  const writer = options.file === ':memory:' || options.inlineWrites === true ? new InlineWriter(db) : new WorkerWriter(options.file);
+  const activations = new SqliteActivationStore(db, writer, options.writeBehind);
   let closed = false;
   return {
     entities,
@@ -38,8 +43,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async close() {
       if (closed) return;
       closed = true;
-      activations.flushSync();
-      db.close();
+      try {
+        await activations.close();
+      } finally {
+        db.close();
+      }
     },
   };
 }

@@ -131,12 +131,12 @@ describe('activations (write-behind)', () => {
     store.activations.put(record(1, 1000));
     expect(store.activations.get('guest', record(1, 0).activationId)).toEqual(record(1, 1000));
     expect(store.activations.get('other', record(1, 0).activationId)).toBeUndefined();
-    expect(store.activations.list('guest', { limit: 10, skip: 0 })).toEqual([record(1, 1000)]);
+    expect(await store.activations.list('guest', { limit: 10, skip: 0 })).toEqual([record(1, 1000)]);
     store.activations.put(record(2, 2000));
     await store.close();
     const reopened = openStore();
     expect(reopened.activations.get('guest', record(2, 0).activationId)).toEqual(record(2, 2000));
-    expect(reopened.activations.count('guest', {})).toBe(2);
+    expect(await reopened.activations.count('guest', {})).toBe(2);
   });
 
   it('writes batches on its timer without an explicit flush', async () => {
@@ -150,15 +150,30 @@ describe('activations (write-behind)', () => {
     }
   });
 
-  it('flushes synchronously when the buffer reaches its batch size', () => {
-    const store = openStore({ batchSize: 3 });
+  it('hands a batch to the writer as soon as the buffer reaches its batch size, not before', async () => {
+    const store = openStore({ batchSize: 3 }); // the timer is a minute away
     const db = new BetterSqlite3(file, { readonly: true });
     try {
       store.activations.put(record(1, 1));
       store.activations.put(record(2, 2));
-      expect(db.prepare('SELECT COUNT(*) AS n FROM activations').get()).toEqual({ n: 0 });
+      expect((store.activations as unknown as { buffered: number }).buffered).toBe(2);
       store.activations.put(record(3, 3));
+      await expect.poll(() => db.prepare('SELECT COUNT(*) AS n FROM activations').get()).toEqual({ n: 3 });
+      expect((store.activations as unknown as { buffered: number }).buffered).toBe(0);
       expect(db.prepare('SELECT COUNT(*) AS n FROM activations').get()).toEqual({ n: 3 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it("writes on a writer thread: put returns before the row is on disk", async () => {
+    const store = openStore({ batchSize: 1 });
+    const db = new BetterSqlite3(file, { readonly: true });
+    try {
+      store.activations.put(record(1, 1));
+      // put returned before anything reached the disk; the row arrives from the other thread
+      expect(db.prepare('SELECT COUNT(*) AS n FROM activations').get()).toEqual({ n: 0 });
+      await expect.poll(() => db.prepare('SELECT COUNT(*) AS n FROM activations').get()).toEqual({ n: 1 });
     } finally {
       db.close();
     }
@@ -173,20 +188,20 @@ describe('activations (write-behind)', () => {
     store.activations.put(record(1, 1000, { logs: ['a', 'b'] }));
     await store.activations.flush();
     expect(store.activations.get('guest', record(1, 0).activationId)?.logs).toEqual(['a', 'b']);
-    expect(store.activations.count('guest', {})).toBe(1);
+    expect(await store.activations.count('guest', {})).toBe(1);
   });
 
-  it('lists newest start first with paging, name filter and inclusive since/upto', () => {
+  it('lists newest start first with paging, name filter and inclusive since/upto', async () => {
     const { activations } = openStore();
     for (let i = 1; i <= 6; i++) activations.put(record(i, i * 100, { name: i % 2 === 0 ? 'even' : 'odd' }));
     activations.put(record(7, 700, { namespace: 'other' }));
-    const starts = (q: Parameters<typeof activations.list>[1]) => activations.list('guest', q).map((r) => r.start);
-    expect(starts({ limit: 30, skip: 0 })).toEqual([600, 500, 400, 300, 200, 100]);
-    expect(starts({ limit: 2, skip: 1 })).toEqual([500, 400]);
-    expect(starts({ limit: 30, skip: 0, name: 'even' })).toEqual([600, 400, 200]);
-    expect(starts({ limit: 30, skip: 0, since: 200, upto: 400 })).toEqual([400, 300, 200]);
-    expect(starts({ limit: 30, skip: 0, name: 'odd', since: 300 })).toEqual([500, 300]);
-    expect(activations.count('guest', { name: 'odd', upto: 300 })).toBe(2);
-    expect(activations.count('guest', {})).toBe(6);
+    const starts = async (q: Parameters<typeof activations.list>[1]) => (await activations.list('guest', q)).map((r) => r.start);
+    expect(await starts({ limit: 30, skip: 0 })).toEqual([600, 500, 400, 300, 200, 100]);
+    expect(await starts({ limit: 2, skip: 1 })).toEqual([500, 400]);
+    expect(await starts({ limit: 30, skip: 0, name: 'even' })).toEqual([600, 400, 200]);
+    expect(await starts({ limit: 30, skip: 0, since: 200, upto: 400 })).toEqual([400, 300, 200]);
+    expect(await starts({ limit: 30, skip: 0, name: 'odd', since: 300 })).toEqual([500, 300]);
+    expect(await activations.count('guest', { name: 'odd', upto: 300 })).toBe(2);
+    expect(await activations.count('guest', {})).toBe(6);
   });
 });
