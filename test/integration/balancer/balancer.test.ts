@@ -220,6 +220,17 @@ describe('balancer against a fake scheduler and agent with real containers', () 
     expect(balancer.stats().containers).toBe(0);
   });
 
+  it('releases a container idle past idleTimeout, and acquires anew for the next invoke', async () => {
+    const { scheduler, balancer } = await world({ idleTimeoutMs: 100, pauseGraceMs: 60_000 });
+    const doc = action(ECHO);
+    await balancer.invoke(request(doc, { name: 'a' })).record;
+    const containerId = `c${containerSeq}`;
+    await vi.waitFor(() => expect(scheduler.of('release')).toEqual([{ type: 'release', containerIds: [containerId], reason: 'idle' }]));
+    expect(balancer.stats().containers).toBe(0);
+    expect((await balancer.invoke(request(doc, { name: 'b' })).response).response.result).toEqual({ payload: 'hi b' });
+    expect(scheduler.of('acquire')).toHaveLength(2);
+  });
+
   it('releases every container on close', async () => {
     const { scheduler, balancer } = await world();
     await balancer.invoke(request(action(ECHO))).record;
