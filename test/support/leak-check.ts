@@ -1,0 +1,43 @@
+/**
+ * Every action container a test starts must be gone when the run ends. The runtime processes carry
+ * `--brisk-container=<id>` on their command line; any that appeared during the run and outlive it
+ * fail the run (see summary-reporter.ts) and are killed, so one leak does not pile onto the next run.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const MARK = '--brisk-container=';
+
+function containerProcesses(): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const mark = cmdline.find((arg) => arg.startsWith(MARK));
+      if (mark !== undefined) found.set(pid, mark.slice(MARK.length));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+/** Starts watching: returns the check to run when the tests are done. */
+export function watchContainers(): () => Promise<string[]> {
+  const before = new Set(containerProcesses().keys());
+  return async () => {
+    const leaked = () => [...containerProcesses()].filter(([pid]) => !before.has(pid));
+    // Closing daemons destroy their containers asynchronously: give them a moment.
+    for (let i = 0; i < 50 && leaked().length > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    const left = leaked();
+    for (const [pid] of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    return left.map(([pid, id]) => `${id} (pid ${pid})`);
+  };
+}
