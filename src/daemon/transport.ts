@@ -75,6 +75,7 @@ export interface WsClientOptions {
   onConnected?(client: WsClient): void;
   /** messages that are not replies to a pending request() */
   onMessage(message: Message): void;
+  /** the connection was lost (not called after this client's own close()) */
   onDisconnected?(info: { code: number; reason: string }): void;
   /**
    * A connection attempt was refused for a reason the operator must fix: a wrong cluster token
@@ -380,7 +381,8 @@ export function connectWs(options: WsClientOptions): WsClient {
       failPending(`connection to ${options.url} closed (${code})`);
       if (code === CloseCode.versionMismatch && !welcomed) refused(new ProtocolVersionError(`${options.url} closed the connection: ${reason.toString()}`));
       if (code === CloseCode.unauthorized && !welcomed) refused(new ClusterAuthError(`${options.url} refused this peer: ${reason.toString()}`));
-      if (wasConnected) options.onDisconnected?.({ code, reason: reason.toString() });
+      // Not after our own close(): the owner knows, and shutdown should not read like a failure.
+      if (wasConnected && !closed) options.onDisconnected?.({ code, reason: reason.toString() });
       // A newer connection with the same id took over: reconnecting would only knock it off again.
       if (code === CloseCode.replaced) closed = true;
       scheduleReconnect();

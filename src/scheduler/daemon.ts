@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { createLogger, type LogFn } from '../daemon/log.js';
 import { ConfigError } from '../errors.js';
-import type { ExitReason, Message, MessageOf, MessageType, Role } from '../daemon/protocol.js';
+import { CloseCode, type ExitReason, type Message, type MessageOf, type MessageType, type Role } from '../daemon/protocol.js';
 import { startWsServer, type Connection } from '../daemon/transport.js';
 import { actionKey, type ActionRef } from '../model/action.js';
 import { Pool, type AgentView, type AssignedContainer, type ContainerEffect, type ContainerView } from './pool.js';
@@ -509,13 +509,15 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     usage: { role: 'controller', handle: usage },
   };
 
-  function onClose(peer: Peer): void {
+  /** A peer that said goodbye (1000/1001) is routine; one whose connection broke is worth a warning. */
+  function onClose(peer: Peer, code: number): void {
     const now = clock();
+    const level = code === CloseCode.normal || code === CloseCode.goingAway ? 'info' : 'warn';
     if (peer.conn.role === 'agent') {
       if (agentConns.get(peer.id) !== peer.conn) return; // replaced by a newer connection
       agentConns.delete(peer.id);
       markAgentLost(peer.id, now);
-      log('warn', 'agent disconnected', { agentId: peer.id });
+      log(level, 'agent disconnected', { agentId: peer.id, code });
       return;
     }
     const state = controllers.get(peer.id);
@@ -524,7 +526,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     state.lostSince = now;
     // Its pending acquires are dropped: the controller has failed them on its side already.
     queue.removeWhere((e) => entryConn.get(e) === peer.conn);
-    log('warn', 'controller disconnected', { controllerId: peer.id });
+    log(level, 'controller disconnected', { controllerId: peer.id, code });
   }
 
   // ---------------------------------------------------------------- housekeeping
@@ -581,7 +583,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
             log('error', 'handler failed', { type: message.type, error: error instanceof Error ? error.stack : String(error) });
           }
         },
-        onClose: () => onClose(peer),
+        onClose: (code) => onClose(peer, code),
       };
     },
   });

@@ -179,4 +179,16 @@ describe('transport', () => {
     expect(refusals[0]).toMatchObject({ code: 'PROTOCOL_VERSION_MISMATCH', message: expect.stringMatching(/speaks protocol 99/) });
     expect(c.connected).toBe(false);
   });
+
+  it('calls onDisconnected when the server goes, not after its own close()', async () => {
+    const rec = await recordingServer();
+    const losses: number[] = [];
+    const own = client(rec.server.url, { id: 'own', onDisconnected: ({ code }) => losses.push(code) });
+    await own.whenConnected();
+    await own.close();
+    const other = client(rec.server.url, { id: 'other', onDisconnected: ({ code }) => losses.push(code) });
+    await other.whenConnected();
+    await rec.server.close();
+    await vi.waitFor(() => expect(losses).toEqual([CloseCode.goingAway]));
+  });
 });
