@@ -4,6 +4,7 @@ import type { ActionLimits } from '../model/limits.js';
 import { LIMITS } from '../model/limits.js';
 import { paramFileFlag, paramFlag } from './base.js';
 import { countFlag, durationFlag, memoryFlag } from './flags.js';
+import type { ActionSpec } from './actions.js';
 import { mergeParams, readParamFile } from './params.js';
 
 export const actionFlags = {
@@ -30,4 +31,31 @@ export function limitsOf(flags: { memory?: number | undefined; timeout?: number 
 export async function paramsOf(paramFile: string | undefined, pairs: readonly (readonly [string, string])[]): Promise<Record<string, unknown> | undefined> {
   if (paramFile === undefined && pairs.length === 0) return undefined;
   return mergeParams(paramFile === undefined ? undefined : await readParamFile(paramFile), pairs);
+}
+
+/** The parsed values of actionFlags that describe an action. */
+export interface ActionFlagValues {
+  kind?: string | undefined;
+  main?: string | undefined;
+  memory?: number | undefined;
+  timeout?: number | undefined;
+  logsize?: number | undefined;
+  concurrency?: number | undefined;
+  'param-file'?: string | undefined;
+}
+
+/** What `action create` and `action update` send: the name, the code file and the flags. */
+export async function actionSpecOf(
+  args: { name: string; file?: string | undefined },
+  flags: ActionFlagValues,
+  pairs: readonly (readonly [string, string])[],
+): Promise<ActionSpec> {
+  return {
+    name: args.name,
+    file: args.file,
+    kind: flags.kind,
+    main: flags.main,
+    params: await paramsOf(flags['param-file'], pairs),
+    limits: limitsOf(flags),
+  };
 }

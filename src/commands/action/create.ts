@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import type { ActionView } from '../../client/types.js';
-import { actionFlags, limitsOf, paramsOf } from '../../cli/action-flags.js';
+import { actionFlags, actionSpecOf } from '../../cli/action-flags.js';
 import { createAction } from '../../cli/actions.js';
 import { ApiCommand } from '../../cli/base.js';
 
@@ -16,14 +16,7 @@ export default class ActionCreate extends ApiCommand {
 
   async run(): Promise<ActionView> {
     const { args, flags } = await this.parse(ActionCreate);
-    const action = await createAction(this.client(flags), {
-      name: args.name,
-      file: args.file,
-      kind: flags.kind,
-      main: flags.main,
-      params: await paramsOf(flags['param-file'], this.paramPairs),
-      limits: limitsOf(flags),
-    });
+    const action = await createAction(this.client(flags), await actionSpecOf(args, flags, this.paramPairs));
     this.log(`ok: created action ${args.name}`);
     return action;
   }

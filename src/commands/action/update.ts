@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import type { ActionView } from '../../client/types.js';
-import { actionFlags, limitsOf, paramsOf } from '../../cli/action-flags.js';
+import { actionFlags, actionSpecOf } from '../../cli/action-flags.js';
 import { updateAction } from '../../cli/actions.js';
 import { ApiCommand } from '../../cli/base.js';
 
@@ -17,14 +17,7 @@ export default class ActionUpdate extends ApiCommand {
 
   async run(): Promise<ActionView> {
     const { args, flags } = await this.parse(ActionUpdate);
-    const action = await updateAction(this.client(flags), {
-      name: args.name,
-      file: args.file,
-      kind: flags.kind,
-      main: flags.main,
-      params: await paramsOf(flags['param-file'], this.paramPairs),
-      limits: limitsOf(flags),
-    });
+    const action = await updateAction(this.client(flags), await actionSpecOf(args, flags, this.paramPairs));
     this.log(`ok: updated action ${args.name}`);
     return action;
   }

@@ -5,32 +5,12 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startScheduler, type RunningScheduler, type SchedulerOptions } from '../../../src/scheduler/daemon.js';
+import { startScheduler, type RunningScheduler } from '../../../src/scheduler/daemon.js';
 import type { GrantedContainer, MessageOf } from '../../../src/daemon/protocol.js';
 import type { ActionRef } from '../../../src/model/action.js';
-import { TOKEN, acquire, action, fakeAgent, fakeController, type FakeController, type FakePeer } from './harness.js';
+import { TOKEN, acquire, action, agentKnown, closeAll, fakeAgent, fakeController, quiet, scheduler, track, type FakeController, type FakePeer } from './harness.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length > 0) await closers.pop()!();
-});
-
-const quiet = () => undefined;
-
-async function scheduler(options: Partial<SchedulerOptions> = {}): Promise<RunningScheduler> {
-  const s = await startScheduler({ token: TOKEN, log: quiet, tickMs: 50, ...options });
-  closers.push(() => s.close());
-  return s;
-}
-
-function track<T extends FakePeer>(peer: T): T {
-  closers.push(() => peer.close());
-  return peer;
-}
-
-async function agentKnown(s: RunningScheduler, agentId = 'agent1'): Promise<void> {
-  await vi.waitFor(() => expect(s.state().agents.find((a) => a.agentId === agentId)?.connected).toBe(true));
-}
+afterEach(closeAll);
 
 async function controller(s: RunningScheduler, id: string, options: { autoRelease?: boolean } = {}): Promise<FakeController> {
   const c = track(fakeController(s.url, { id, ...options }));

@@ -1,8 +1,37 @@
+import { expect, vi } from 'vitest';
 import { connectWs, type WsClient } from '../../../src/daemon/transport.js';
+import { startScheduler, type RunningScheduler, type SchedulerOptions } from '../../../src/scheduler/daemon.js';
 import type { AgentContainer, Message, MessageOf, MessageType, OwnedContainer } from '../../../src/daemon/protocol.js';
 import type { ActionRef } from '../../../src/model/action.js';
 
 export const TOKEN = 'test-cluster-token';
+
+/** What a test started, closed in reverse order by closeAll() (call it in afterEach). */
+export const closers: (() => Promise<void>)[] = [];
+
+export async function closeAll(): Promise<void> {
+  while (closers.length > 0) await closers.pop()!();
+}
+
+export const quiet = (): void => undefined;
+
+/** A real scheduler on an ephemeral port with a fast tick, closed by closeAll(). */
+export async function scheduler(options: Partial<SchedulerOptions> = {}): Promise<RunningScheduler> {
+  const s = await startScheduler({ token: TOKEN, log: quiet, tickMs: 50, ...options });
+  closers.push(() => s.close());
+  return s;
+}
+
+/** Registers a fake peer to be closed by closeAll(). */
+export function track<T extends FakePeer>(peer: T): T {
+  closers.push(() => peer.close());
+  return peer;
+}
+
+/** Waits until the scheduler has taken the agent's registration. */
+export async function agentKnown(s: RunningScheduler, agentId = 'agent1'): Promise<void> {
+  await vi.waitFor(() => expect(s.state().agents.find((a) => a.agentId === agentId)?.connected).toBe(true));
+}
 
 /** A peer built on the real client that records what it receives. */
 export interface FakePeer {

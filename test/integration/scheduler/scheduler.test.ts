@@ -1,30 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startScheduler, type RunningScheduler, type SchedulerOptions } from '../../../src/scheduler/daemon.js';
+import { startScheduler } from '../../../src/scheduler/daemon.js';
 import type { MessageOf } from '../../../src/daemon/protocol.js';
-import { TOKEN, acquire, action, fakeAgent, fakeController, type FakePeer } from './harness.js';
+import { TOKEN, acquire, action, agentKnown, closeAll, closers, fakeAgent, fakeController, quiet, scheduler, track, type FakePeer } from './harness.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length > 0) await closers.pop()!();
-});
-
-const quiet = () => undefined;
-
-async function scheduler(options: Partial<SchedulerOptions> = {}): Promise<RunningScheduler> {
-  const s = await startScheduler({ token: TOKEN, log: quiet, tickMs: 50, ...options });
-  closers.push(() => s.close());
-  return s;
-}
-
-function track<T extends FakePeer>(peer: T): T {
-  closers.push(() => peer.close());
-  return peer;
-}
-
-/** Waits until the scheduler has taken the agent's registration. */
-async function agentKnown(s: RunningScheduler, agentId = 'agent1'): Promise<void> {
-  await vi.waitFor(() => expect(s.state().agents.find((a) => a.agentId === agentId)?.connected).toBe(true));
-}
+afterEach(closeAll);
 
 async function controllerReady(c: FakePeer): Promise<void> {
   await c.client.whenConnected(5_000);
