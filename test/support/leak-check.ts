@@ -4,8 +4,11 @@
  * fail the run (see summary-reporter.ts) and are killed, so one leak does not pile onto the next run.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const MARK = '--brisk-container=';
+/** the checkout these tests run in (the runtime entry lives under its dist/) */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function containerProcesses(): Map<number, string> {
   const found = new Map<number, string>();
@@ -15,7 +18,8 @@ function containerProcesses(): Map<number, string> {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const mark = cmdline.find((arg) => arg.startsWith(MARK));
-      if (mark !== undefined) found.set(pid, mark.slice(MARK.length));
+      // Only this checkout's runtimes: other brisk processes on the machine are not this run's business.
+      if (mark !== undefined && cmdline.some((arg) => arg.startsWith(ROOT))) found.set(pid, mark.slice(MARK.length));
     } catch {
       // the process ended while we looked
     }
