@@ -144,6 +144,8 @@ export function createClient(options: ClientOptions): BriskClient {
     status: number;
     body: unknown;
     text: string;
+    /** the `x-openwhisk-activation-id` header of invoke answers */
+    activationId: string | undefined;
   }
 
   async function call(method: string, path: string, query: Record<string, string | number | boolean | undefined>, body?: unknown): Promise<RawResponse> {
@@ -177,7 +179,7 @@ export function createClient(options: ClientOptions): BriskClient {
         parsed = undefined;
       }
     }
-    return { status: response.status, body: parsed, text };
+    return { status: response.status, body: parsed, text, activationId: response.headers.get('x-openwhisk-activation-id') ?? undefined };
   }
 
   function expectOk(raw: RawResponse): unknown {
@@ -223,9 +225,16 @@ export function createClient(options: ClientOptions): BriskClient {
         }
         // A finished blocking activation comes back as a record with 200 (success), 502 (application or
         // developer error) or 500 (whisk error); any other error body is a request failure.
+        const finished = raw.status === 200 || raw.status === 502 || raw.status === 500;
         const record = activationViewSchema.safeParse(raw.body);
-        if (options.blocking === true && record.success && (raw.status === 200 || raw.status === 502 || raw.status === 500)) {
+        if (options.blocking === true && record.success && finished) {
           return { kind: 'completed', activation: record.data };
+        }
+        // An action that returns an array is answered with the bare array (as OpenWhisk does): the
+        // record is read back by the id in the header.
+        if (options.blocking === true && finished && Array.isArray(raw.body) && raw.activationId !== undefined) {
+          const stored = await call('GET', activationPath(raw.activationId), {});
+          return { kind: 'completed', activation: validated(activationViewSchema, expectOk(stored), 'activation') };
         }
         expectOk(raw);
         throw new ProtocolError(`The API answered HTTP ${raw.status} to an invoke with an unexpected body.`);

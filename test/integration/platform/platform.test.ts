@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import openwhisk from 'openwhisk';
+import { createClient } from '../../../src/client/client.js';
 import { annotation, api, putAction, startPlatform, type Platform } from './harness.js';
 
 let platform: Platform | undefined;
@@ -195,6 +196,14 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
     expect(await api(platform, 'POST', '/namespaces/_/actions/steady?blocking=true&result=true', {})).toMatchObject({ status: 200, body: before.body });
     await putAction(platform, 'fresh', 'function main() { return { fresh: true }; }');
     expect(await api(platform, 'POST', '/namespaces/_/actions/fresh?blocking=true&result=true', {})).toMatchObject({ status: 200, body: { fresh: true } });
+  });
+
+  it('gives the brisk client the record of an action that returns an array', async () => {
+    platform = await startPlatform();
+    await putAction(platform, 'pair', 'function main(p) { return [p.a, 2]; }');
+    const client = createClient({ apihost: platform.controller.url, auth: `${platform.identity.uuid}:${platform.identity.key}` });
+    const outcome = await client.actions.invoke('pair', { blocking: true, params: { a: 1 } });
+    expect(outcome).toMatchObject({ kind: 'completed', activation: { name: 'pair', response: { status: 'success', result: [1, 2] } } });
   });
 
   it('works with the official openwhisk client unchanged', async () => {
