@@ -20,7 +20,7 @@ export default class Controller extends BriskCommand {
     scheduler: schedulerUrlFlag,
     port: portFlag({ description: 'REST API port (0 picks a free one)', default: 3233 }),
     id: Flags.string({ description: 'controller id (default: generated)' }),
-    profile: Flags.string({ description: 'CLI profile to save the API host and key in (default: the current one)' }),
+    profile: Flags.string({ description: 'CLI profile to save the API host and key in and make current (default: saved only when the CLI has no profile yet)' }),
   };
 
   async run(): Promise<undefined> {
@@ -46,12 +46,18 @@ export default class Controller extends BriskCommand {
         });
         const apihost = reachableUrl(controller.url);
         const auth = `${identity.uuid}:${identity.key}`;
+        // Saved when asked (--profile), or when the CLI has no profile yet: a second controller (or a
+        // restart on another port) must not silently repoint the operator's current profile.
         const config = openCliConfig();
         const profile = flags.profile ?? config.currentProfile();
-        config.saveProfile(profile, { apihost, auth }, { makeCurrent: true });
-        const report = { url: controller.url, apihost, port: controller.port, controllerId: controller.controllerId, namespace: identity.namespace, auth, dataDir, profile, pid: process.pid };
+        const save = flags.profile !== undefined || config.profile(profile) === undefined;
+        if (save) config.saveProfile(profile, { apihost, auth }, { makeCurrent: true });
+        const report = { url: controller.url, apihost, port: controller.port, controllerId: controller.controllerId, namespace: identity.namespace, auth, dataDir, profile: save ? profile : null, pid: process.pid };
         if (this.jsonEnabled()) this.emitJson(report);
-        else this.log(`controller ${controller.controllerId} serving the API on ${apihost} (namespace guest, auth ${auth}, saved as profile '${profile}')`);
+        else {
+          const saved = save ? `saved as profile '${profile}'` : `profile '${profile}' left as it was; pass --profile NAME to save this controller`;
+          this.log(`controller ${controller.controllerId} serving the API on ${apihost} (namespace guest, auth ${auth}, ${saved})`);
+        }
       } catch (error) {
         await controller?.close().catch(() => undefined);
         await store.close().catch(() => undefined);

@@ -158,8 +158,14 @@ describe('separate daemons', () => {
       daemons.push(scheduler);
       expect(scheduler.report.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
 
-      const controller = await startDaemon<{ apihost: string; auth: string }>(['controller', '--scheduler', scheduler.report.url, '--port', '0', ...common], env);
+      const controller = await startDaemon<{ apihost: string; auth: string; profile: string | null }>(['controller', '--scheduler', scheduler.report.url, '--port', '0', ...common], env);
       daemons.push(controller);
+      expect(controller.report.profile).toBe('default');
+      // A second controller does not repoint the saved profile unless told to.
+      const second = await startDaemon<{ apihost: string; profile: string | null }>(['controller', '--scheduler', scheduler.report.url, '--port', '0', ...common], env);
+      daemons.push(second);
+      expect(second.report.profile).toBeNull();
+      expect(await second.stop('SIGTERM')).toBe(0);
       const agent = await startDaemon<{ agentId: string }>(['agent', '--scheduler', scheduler.report.url, '--memory', '1GB', '--apihost', controller.report.apihost, ...common], env);
       daemons.push(agent);
 
