@@ -242,7 +242,10 @@ export function createClient(options: ClientOptions): BriskClient {
     },
     activations: {
       async list(query = {}) {
-        const raw = await call('GET', '/activations', { name: query.name, limit: query.limit, skip: query.skip, since: query.since, upto: query.upto });
+        // A fully qualified name (`/ns/action`, as wsk accepts) lists in that namespace by the rest.
+        const target = query.name === undefined ? undefined : splitEntityName(query.name);
+        const path = target?.namespace === undefined ? '/activations' : `//${encodeURIComponent(target.namespace)}/activations`;
+        const raw = await call('GET', path, { name: target?.name, limit: query.limit, skip: query.skip, since: query.since, upto: query.upto });
         return validated(z.array(activationSummarySchema), expectOk(raw), 'activation list');
       },
       async get(id) {

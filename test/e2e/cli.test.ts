@@ -184,6 +184,11 @@ describe('separate daemons', () => {
     E2E_TIMEOUT,
   );
 
+  it('an unknown command is a usage error, in the JSON envelope with --json', async () => {
+    const run = await brisk(['nosuch', '--json'], env);
+    expect(run).toMatchObject({ exitCode: 2, json: { status: 2, code: 'USAGE', message: expect.stringContaining('command nosuch not found') } });
+  });
+
   it('an agent without any cluster token says where to get one', async () => {
     const run = await brisk(['agent', '--scheduler', 'ws://127.0.0.1:1', '--data-dir', join(dir, 'empty')], env);
     expect(run).toMatchObject({ exitCode: 2, json: { code: 'CONFIG_INVALID', hint: expect.stringContaining('--token') } });

@@ -175,6 +175,12 @@ describe('createClient', () => {
     expect(await client.activations.result(id)).toEqual({ result: { ok: 1 }, success: true, status: 'success' });
     expect(api.seen[0]!.url).toBe('/api/v1/namespaces/_/activations?name=hello&limit=5&skip=1&since=10&upto=20');
   });
+
+  it('activations: a fully qualified action name lists in its namespace', async () => {
+    const api = await fakeApi(() => ({ status: 200, body: [] }));
+    await createClient({ apihost: api.url, auth: 'u:k' }).activations.list({ name: '/guest/pkg/hello' });
+    expect(api.seen[0]!.url).toBe('/api/v1/namespaces/guest/activations?name=pkg%2Fhello');
+  });
 });
 
 describe('normalizeApihost, checkAuth, splitEntityName', () => {
