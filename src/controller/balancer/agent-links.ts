@@ -10,8 +10,15 @@ import type { LogFn } from '../../daemon/log.js';
 export interface AgentLinksOptions {
   token: string;
   controllerId: string;
-  /** timeout of pause, resume and destroy requests; default 5000 ms */
+  /** timeout of pause and destroy requests; default 5000 ms */
   requestTimeoutMs?: number;
+  /**
+   * Budget of a resume, connecting included; default 2000 ms. Shorter than the other requests
+   * because a request waits on it before its run, and a resume (SIGCONT, cgroup thaw, docker
+   * unpause) takes milliseconds: an agent that does not answer within it is taken as gone, and the
+   * caller moves the request to another container.
+   */
+  resumeTimeoutMs?: number;
   /** how long a first request waits for a new connection; default 5000 ms */
   connectTimeoutMs?: number;
   log: LogFn;
@@ -34,6 +41,7 @@ export class AgentLinks {
   /** requests under way per agent URL */
   private readonly inflight = new Map<string, number>();
   private readonly requestTimeoutMs: number;
+  private readonly resumeTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly connect: (options: WsClientOptions) => WsClient;
   private sequence = 0;
@@ -41,6 +49,7 @@ export class AgentLinks {
 
   constructor(private readonly options: AgentLinksOptions) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.resumeTimeoutMs = options.resumeTimeoutMs ?? 2_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.connect = options.connect ?? connectWs;
   }
@@ -70,8 +79,9 @@ export class AgentLinks {
     return this.control(agentUrl, { type: 'pause', requestId: this.nextId(), containerId });
   }
 
+  /** Resumes a paused container; rejects (PeerUnavailableError, ContainerOperationError) when not done within `resumeTimeoutMs`, connecting included. */
   resume(agentUrl: string, containerId: string): Promise<void> {
-    return this.control(agentUrl, { type: 'resume', requestId: this.nextId(), containerId });
+    return this.control(agentUrl, { type: 'resume', requestId: this.nextId(), containerId }, this.resumeTimeoutMs);
   }
 
   destroy(agentUrl: string, containerId: string, reason: ExitReason): Promise<void> {
@@ -104,20 +114,25 @@ export class AgentLinks {
     await Promise.all(clients.map((c) => c.close()));
   }
 
-  private async control(agentUrl: string, message: MessageOf<'pause' | 'resume' | 'destroy'>): Promise<void> {
-    const reply = await this.exchange(agentUrl, message, this.requestTimeoutMs);
+  private async control(agentUrl: string, message: MessageOf<'pause' | 'resume' | 'destroy'>, timeoutMs = this.requestTimeoutMs): Promise<void> {
+    const reply = await this.exchange(agentUrl, message, timeoutMs);
     if (reply.type !== 'result') throw new PeerUnavailableError(`agent ${agentUrl} answered ${message.type} with ${reply.type}`);
     if (reply.error !== undefined) {
       throw new ContainerOperationError(`${message.type} of container ${message.containerId} failed: ${reply.error.message}`);
     }
   }
 
-  /** One request to an agent; the link is not pruned while it runs. */
+  /**
+   * One request to an agent; the link is not pruned while it runs. Waiting for the connection
+   * counts against `timeoutMs` too (and against `connectTimeoutMs`), so that a request to an agent
+   * that is gone fails within its own timeout.
+   */
   private async exchange(agentUrl: string, message: MessageOf<'pause' | 'resume' | 'destroy' | 'logs.collect'>, timeoutMs: number) {
     this.inflight.set(agentUrl, (this.inflight.get(agentUrl) ?? 0) + 1);
     try {
-      const client = await this.connected(agentUrl);
-      return await client.request(message, timeoutMs);
+      const began = Date.now();
+      const client = await this.connected(agentUrl, Math.min(this.connectTimeoutMs, timeoutMs));
+      return await client.request(message, Math.max(1, timeoutMs - (Date.now() - began)));
     } finally {
       const left = (this.inflight.get(agentUrl) ?? 1) - 1;
       if (left === 0) this.inflight.delete(agentUrl);
@@ -125,10 +140,10 @@ export class AgentLinks {
     }
   }
 
-  private connected(agentUrl: string): Promise<WsClient> | WsClient {
+  private connected(agentUrl: string, timeoutMs: number): Promise<WsClient> | WsClient {
     const client = this.client(agentUrl);
     if (client.connected) return client;
-    return client.whenConnected(this.connectTimeoutMs).then(() => client);
+    return client.whenConnected(timeoutMs).then(() => client);
   }
 
   private client(agentUrl: string): WsClient {

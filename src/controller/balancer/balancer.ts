@@ -14,6 +14,11 @@
  *
  * Ordering contracts: pause and resume of one container are serialised (a resume waits for a
  * pause in flight); /init of a container runs once, concurrent first activations share it.
+ *
+ * A container that cannot be made ready before a run (its resume fails or times out, or its agent
+ * cannot be reached) never saw the activations waiting on it: it is dropped and released as
+ * `failed`, and they go back to the front of the overflow buffer for another container, each at
+ * most `maxRequeues` times.
  */
 import { ThrottledError } from '../../errors.js';
 import type { ExitReason, GrantedContainer, Message } from '../../daemon/protocol.js';
@@ -57,8 +62,19 @@ export interface BalancerOptions {
   acquireWaitMs?: number;
   /** period of usage batches, idle releases and waiter expiry; default 1000 ms */
   usageIntervalMs?: number;
-  /** timeout of pause/resume/destroy requests to agents; default 5000 ms */
+  /** timeout of pause/destroy requests to agents; default 5000 ms */
   agentRequestTimeoutMs?: number;
+  /**
+   * How long a resume may take, connecting to the agent included, before the container is given up
+   * and the requests waiting on it move to another one; default 2000 ms (a resume normally takes
+   * well under a millisecond with the process backend, tens of ms with docker).
+   */
+  resumeTimeoutMs?: number;
+  /**
+   * How many times one activation is moved to another container because its container could not
+   * be made ready before the run; past it the activation ends as a whisk internal error. Default 2.
+   */
+  maxRequeues?: number;
   /** how long log collection may take per activation; default 10 000 ms */
   logsTimeoutMs?: number;
   /** how long close() waits for activations in flight; default 10 000 ms */
@@ -98,6 +114,8 @@ class Pending implements Waiting, Invocation {
   resolveResponse!: (record: ActivationRecord) => void;
   resolveRecord!: (record: ActivationRecord) => void;
   unavailable: Unavailable | undefined;
+  /** how many times it was put back into the buffer because its container could not be made ready */
+  requeues = 0;
 
   constructor(
     readonly request: InvokeRequest,
@@ -130,6 +148,7 @@ export class Balancer implements Invoker {
   private readonly acquireWaitMs: number;
   private readonly logsTimeoutMs: number;
   private readonly closeTimeoutMs: number;
+  private readonly maxRequeues: number;
   private readonly ticker: NodeJS.Timeout;
   /** activations between acceptance and their final record */
   private active = 0;
@@ -143,11 +162,13 @@ export class Balancer implements Invoker {
     this.acquireWaitMs = options.acquireWaitMs ?? 60_000;
     this.logsTimeoutMs = options.logsTimeoutMs ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.maxRequeues = options.maxRequeues ?? 2;
     this.buffer = new OverflowBuffer<Pending>({ limit: options.overflowLimit, maxOutstanding: options.maxOutstandingAcquires });
     this.agents = new AgentLinks({
       token: options.token,
       controllerId: options.controllerId,
       requestTimeoutMs: options.agentRequestTimeoutMs,
+      resumeTimeoutMs: options.resumeTimeoutMs,
       log: this.log,
       connect: options.connect,
     });
@@ -314,8 +335,18 @@ export class Balancer implements Invoker {
     let initTime: number | undefined;
     let result: ExchangeResult | undefined;
     let failure: string | undefined;
+    if (entry.paused || entry.resuming !== undefined) {
+      try {
+        await this.ensureRunning(entry);
+      } catch (error) {
+        // Nothing reached the container: move the activation to another one.
+        this.notReady(entry, pending, error);
+        return;
+      }
+    }
+    // From here on the activation reached the container (init or run was sent), so its logs are
+    // collected; one that never did ends in notReady() or fail(), whose records have no logs.
     try {
-      if (entry.paused || entry.resuming !== undefined) await this.ensureRunning(entry);
       if (!entry.initialized) {
         const own = entry.init === undefined;
         if (own) entry.init = this.runInit(entry, pending);
@@ -410,6 +441,49 @@ export class Balancer implements Invoker {
     this.settled();
   }
 
+  /**
+   * The container of a started activation could not be made ready before the run (resume failed
+   * or timed out, agent unreachable). Every activation waiting on that resume comes here: the first
+   * drops the container (timers stopped, released as `failed`: the scheduler destroys it through
+   * its agent, or writes it off with the agent); each puts its activation back at the front of the
+   * buffer (same receipt time and deadline) unless it was moved too often already, then drains and
+   * pumps so that a free or new container takes it.
+   */
+  private notReady(entry: Slot, pending: Pending, error: unknown): void {
+    const reason = errorText(error);
+    const removed = this.table.remove(entry);
+    // Its slot is freed after the removal, so the container never goes back into a free list.
+    this.table.give(entry, Date.now());
+    if (removed) {
+      this.forget(entry);
+      this.scheduler.release([entry.containerId], 'failed');
+      this.log('warn', 'container could not be made ready; moving its requests to another container', {
+        containerId: entry.containerId,
+        agentUrl: entry.agentUrl,
+        error: reason,
+      });
+    }
+    if (entry.inFlight === 0) void entry.http.close();
+
+    // start() counted it in `active`: it stays counted while buffered again (as invoke() counts a
+    // buffered request; drain() hands it back to start()), and settled() ends it.
+    if (this.closing !== undefined) {
+      this.failAccepted(pending, SHUTTING_DOWN);
+      return;
+    }
+    if (pending.requeues >= this.maxRequeues) {
+      // A platform failure, not a want of capacity: a record like any other (no `unavailable`, so a
+      // blocking invoke answers with the record, as for other whisk internal errors).
+      this.endUnrun(pending, `The container of the action could not be used: ${reason} (gave up after ${pending.requeues + 1} containers).`);
+      this.settled();
+      return;
+    }
+    pending.requeues += 1;
+    this.buffer.requeue(pending.info.key, pending);
+    this.drain(pending.info.key);
+    this.pump(pending.info);
+  }
+
   /** The /init of a fresh container; never rejects. */
   private async runInit(entry: Slot, pending: Pending): Promise<InitResult> {
     const { info, request } = pending;
@@ -499,6 +573,11 @@ export class Balancer implements Invoker {
   /** Ends an activation that never reached a container (accepted or not) with a whisk internal error. */
   private fail(pending: Pending, unavailable: Unavailable): void {
     pending.unavailable = unavailable;
+    this.endUnrun(pending, unavailable.message);
+  }
+
+  /** Resolves both promises of an activation that never reached a container: a whisk internal error, no logs. */
+  private endUnrun(pending: Pending, message: string): void {
     const now = Date.now();
     const record = buildRecord({
       info: pending.info,
@@ -508,7 +587,7 @@ export class Balancer implements Invoker {
       start: now,
       end: now,
       timedOut: false,
-      response: internalError(unavailable.message),
+      response: internalError(message),
     });
     pending.resolveResponse(record);
     pending.resolveRecord(record);

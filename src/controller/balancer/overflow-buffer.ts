@@ -33,7 +33,7 @@ export function waitersToFailOnReject(input: { waiting: number; outstanding: num
 }
 
 /** A bounded FIFO with O(1) push and shift (array with a moving head, compacted when half empty). */
-class Fifo<T> {
+class Fifo<T extends Waiting> {
   private items: (T | undefined)[] = [];
   private head = 0;
 
@@ -47,6 +47,22 @@ class Fifo<T> {
 
   at(index: number): T | undefined {
     return this.items[this.head + index];
+  }
+
+  /**
+   * Inserts `item` near the head: before the first item whose deadline is later than its own, so
+   * that deadlines stay in arrival order (expire() relies on it). O(1) when it goes first and the
+   * head has room, else O(n); re-queues are rare.
+   */
+  insertByDeadline(item: T): void {
+    let index = this.head;
+    while (index < this.items.length && (this.items[index] as T).deadline <= item.deadline) index += 1;
+    if (index === this.head && this.head > 0) {
+      this.head -= 1;
+      this.items[this.head] = item;
+    } else {
+      this.items.splice(index, 0, item);
+    }
   }
 
   shift(): T | undefined {
@@ -80,7 +96,7 @@ class Fifo<T> {
   }
 }
 
-interface ActionQueue<T> {
+interface ActionQueue<T extends Waiting> {
   readonly waiting: Fifo<T>;
   outstanding: number;
 }
@@ -115,6 +131,18 @@ export class OverflowBuffer<T extends Waiting> {
     }
     queue.waiting.push(item);
     return true;
+  }
+
+  /**
+   * Puts back a waiter that was already accepted and taken out (its container could not be made
+   * ready before the run): at the front, among other waiters by deadline (it keeps its receipt time
+   * and deadline, so it normally goes first). It is NOT refused when the action's buffer is full:
+   * an accepted activation must end with a record, never a throw. The excess is bounded by the
+   * caller: only activations that held a slot can come back, and each at most a few times, so the
+   * buffer exceeds `limit` by at most the action's slots in flight, briefly.
+   */
+  requeue(key: string, item: T): void {
+    this.queueOf(key).waiting.insertByDeadline(item);
   }
 
   /** The oldest waiter of the action, removed. */

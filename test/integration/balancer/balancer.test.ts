@@ -203,6 +203,113 @@ describe('balancer against a fake scheduler and agent with real containers', () 
     expect(controlOps.slice(0, 2)).toEqual(['pause', 'resume']);
   });
 
+  describe('a paused container that cannot be resumed', () => {
+    /** Runs one activation, then waits until its container is paused; returns the container id. */
+    async function warmAndPaused(doc: ActionDoc, agent: FakeAgent, balancer: Balancer): Promise<string> {
+      await balancer.invoke(request(doc, { name: 'x' })).record;
+      const containerId = `c${containerSeq}`;
+      await vi.waitFor(() => expect(agent.of('pause').map((p) => p.containerId)).toEqual([containerId]), { timeout: 5_000 });
+      return containerId;
+    }
+
+    it('moves the request to a new container when the agent refuses the resume; no logs are collected for the failed attempt', async () => {
+      const { scheduler, agent, balancer } = await world({ pauseGraceMs: 50 });
+      const doc = action(ECHO);
+      const old = await warmAndPaused(doc, agent, balancer);
+      agent.resumeMode = 'refuse';
+
+      const inv = balancer.invoke(request(doc, { name: 'y' }));
+      const response = await inv.response;
+      expect(response.response).toEqual({ statusCode: 0, result: { payload: 'hi y' }, size: 18 });
+      expect(inv.unavailable).toBeUndefined();
+      // a cold start on the new container
+      expect(response.annotations.map((a) => a.key)).toEqual(['limits', 'path', 'kind', 'timeout', 'initTime', 'waitTime']);
+      const fresh = `c${containerSeq}`;
+      expect(fresh).not.toBe(old);
+      expect(scheduler.of('acquire')).toHaveLength(2);
+      expect(agent.of('resume').map((r) => r.containerId)).toEqual([old]);
+      await vi.waitFor(() => expect(scheduler.of('release')).toEqual([{ type: 'release', containerIds: [old], reason: 'failed' }]));
+
+      const record = await inv.record;
+      expect(record.logs).toHaveLength(1);
+      expect(record.logs[0]).toMatch(/^\S+\s+stdout: hello from y$/);
+      // logs were asked for on the container that ran it only
+      expect(agent.of('logs.collect').filter((m) => m.activationId === inv.activationId).map((m) => m.containerId)).toEqual([fresh]);
+      expect(balancer.stats()).toMatchObject({ containers: 1, waiting: 0, outstandingAcquires: 0 });
+    });
+
+    it('moves the request to a new container when the agent does not answer the resume within resumeTimeoutMs', async () => {
+      const { scheduler, agent, balancer } = await world({ pauseGraceMs: 50, resumeTimeoutMs: 200 });
+      const doc = action(ECHO);
+      const old = await warmAndPaused(doc, agent, balancer);
+      agent.resumeMode = 'ignore';
+
+      const inv = balancer.invoke(request(doc, { name: 'z' }));
+      expect((await inv.response).response).toEqual({ statusCode: 0, result: { payload: 'hi z' }, size: 18 });
+      expect(scheduler.of('acquire')).toHaveLength(2);
+      await vi.waitFor(() => expect(scheduler.of('release')).toEqual([{ type: 'release', containerIds: [old], reason: 'failed' }]));
+      const record = await inv.record;
+      expect(record.logs).toHaveLength(1);
+      expect(record.logs[0]).toMatch(/^\S+\s+stdout: hello from z$/);
+    });
+
+    it('moves every request waiting on the same failed resume to one new container', async () => {
+      const { scheduler, agent, balancer } = await world({ pauseGraceMs: 50 });
+      const doc = action(ECHO, { limits: { timeout: 10_000, memory: 256, logs: 10, concurrency: 2 } });
+      const old = await warmAndPaused(doc, agent, balancer);
+      agent.resumeMode = 'refuse';
+
+      const first = balancer.invoke(request(doc, { name: 'p' }));
+      const second = balancer.invoke(request(doc, { name: 'q' }));
+      const responses = await Promise.all([first.response, second.response]);
+      expect(responses.map((r) => r.response.result)).toEqual([{ payload: 'hi p' }, { payload: 'hi q' }]);
+      // both were waiting on one resume; one acquire covers both (concurrency 2)
+      expect(agent.of('resume').map((r) => r.containerId)).toEqual([old]);
+      expect(scheduler.of('acquire')).toHaveLength(2);
+      await vi.waitFor(() => expect(scheduler.of('release')).toEqual([{ type: 'release', containerIds: [old], reason: 'failed' }]));
+    });
+
+    it('ends the request as a whisk internal error once it was moved maxRequeues (2) times', async () => {
+      const { scheduler, agent, balancer } = await world({ pauseGraceMs: 50 });
+      const doc = action(ECHO);
+      // three warm containers: three requests at once, three acquires, three grants
+      await Promise.all(['a', 'b', 'c'].map((name) => balancer.invoke(request(doc, { name })).record));
+      // the first grant may have run all three: the later grants are adopted when they arrive
+      await vi.waitFor(() => expect(balancer.stats().containers).toBe(3), { timeout: 5_000 });
+      const ids = [...agent.containers.keys()].sort();
+      expect(ids).toHaveLength(3);
+      expect(scheduler.of('acquire')).toHaveLength(3);
+      await vi.waitFor(() => expect([...new Set(agent.of('pause').map((p) => p.containerId))].sort()).toEqual(ids), { timeout: 5_000 });
+      agent.resumeMode = 'refuse';
+
+      const inv = balancer.invoke(request(doc, { name: 'n' }));
+      const response = await inv.response;
+      const resumed = agent.of('resume').map((r) => r.containerId);
+      expect([...resumed].sort()).toEqual(ids);
+      expect(response.response).toEqual({
+        statusCode: 3,
+        result: {
+          error: `The container of the action could not be used: resume of container ${resumed[2]} failed: resume refused by the test (gave up after 3 containers).`,
+        },
+      });
+      expect(inv.unavailable).toBeUndefined();
+      const record = await inv.record;
+      expect(record.logs).toEqual([]);
+      expect(agent.of('logs.collect').filter((m) => m.activationId === inv.activationId)).toEqual([]);
+      // no new container was asked for: each attempt took another free one
+      expect(scheduler.of('acquire')).toHaveLength(3);
+      await vi.waitFor(() =>
+        expect(
+          scheduler
+            .of('release')
+            .flatMap((r) => r.containerIds.map((id) => [id, r.reason]))
+            .sort(),
+        ).toEqual(ids.map((id) => [id, 'failed'])),
+      );
+      expect(balancer.stats()).toEqual({ containers: 0, inFlight: 0, waiting: 0, outstandingAcquires: 0 });
+    });
+  });
+
   it('releases an idle container the scheduler evicts, and ignores an evict while busy', async () => {
     const { scheduler, balancer } = await world();
     const doc = action("function main(p) { return new Promise((r) => setTimeout(() => r({ done: true }), p.ms || 0)); }");

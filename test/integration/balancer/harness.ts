@@ -162,6 +162,11 @@ export class FakeAgent {
   readonly containers = new Map<string, TestContainer>();
   /** exit reason reported by logs.collect, per container */
   readonly exits = new Map<string, 'oom' | 'crash'>();
+  /**
+   * How `resume` is handled: 'answer' (SIGCONT, then a result), 'refuse' (a result with an error,
+   * the container stays stopped) or 'ignore' (no reply at all, like an agent that hangs).
+   */
+  resumeMode: 'answer' | 'refuse' | 'ignore' = 'answer';
   private constructor(readonly server: WsServer) {}
 
   static async start(): Promise<FakeAgent> {
@@ -203,6 +208,11 @@ export class FakeAgent {
         const container = this.containers.get(message.containerId);
         if (container === undefined) {
           conn.send({ type: 'result', requestId: message.requestId, error: { code: 'NOT_FOUND', message: 'no such container' } });
+          return;
+        }
+        if (message.type === 'resume' && this.resumeMode === 'ignore') return;
+        if (message.type === 'resume' && this.resumeMode === 'refuse') {
+          conn.send({ type: 'result', requestId: message.requestId, error: { code: 'RESUME_FAILED', message: 'resume refused by the test' } });
           return;
         }
         container.signal(message.type === 'pause' ? 'SIGSTOP' : 'SIGCONT');

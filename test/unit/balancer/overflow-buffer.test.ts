@@ -88,6 +88,31 @@ describe('OverflowBuffer', () => {
     expect(buffer.waiting('a')).toBe(0);
   });
 
+  it('requeue puts a waiter back at the front by deadline, even past the limit', () => {
+    const buffer = new OverflowBuffer<ReturnType<typeof w>>({ limit: 2 });
+    buffer.enqueue('a', w(300));
+    buffer.enqueue('a', w(400));
+    buffer.requeue('a', w(100)); // older than every waiter: first
+    buffer.requeue('a', w(200)); // keeps deadlines (= arrival) in order
+    expect(buffer.waiting('a')).toBe(4);
+    expect(buffer.enqueue('a', w(500))).toBe(false);
+    expect(buffer.shift('a')?.id).toBe(100);
+    buffer.requeue('a', w(150)); // goes into the room the shift left at the head
+    expect(buffer.expire(250).map((e) => e.item.id)).toEqual([150, 200]);
+    expect(buffer.takeOldest('a', 10).map((x) => x.id)).toEqual([300, 400]);
+    buffer.requeue('b', w(1));
+    expect(buffer.shift('b')?.id).toBe(1);
+    expect([...buffer.keys()]).toEqual([]);
+  });
+
+  it('requeue after equal deadlines keeps the earlier ones first', () => {
+    const buffer = new OverflowBuffer<ReturnType<typeof w>>();
+    buffer.enqueue('a', w(100, 1));
+    buffer.requeue('a', w(100, 2));
+    buffer.requeue('a', w(50, 3));
+    expect(buffer.takeOldest('a', 3).map((x) => x.id)).toEqual([3, 1, 2]);
+  });
+
   it('stays FIFO across many shifts (head compaction)', () => {
     const buffer = new OverflowBuffer<ReturnType<typeof w>>({ limit: 1000 });
     const out: number[] = [];
