@@ -27,6 +27,14 @@ export interface OutputTaggerOptions {
 }
 
 export interface OutputTagger {
+  /**
+   * Writes text as the given activation's output, as if it had written it itself (tagged, its
+   * partial line kept), whatever the current context; `undefined` (or a context without id) writes
+   * it untagged, on a line of its own.
+   */
+  writeFor(context: ActivationContext | undefined, name: StreamName, text: string): void;
+  /** Writes the activation's partial lines (tagged, newline-terminated) without ending it. */
+  flush(context: ActivationContext): void;
   /** Flushes the activation's partial lines and writes its sentinel on stdout and stderr. */
   finish(context: ActivationContext): void;
   /** Writes the untagged sentinels (after a failed /init, outside any activation). */
@@ -48,16 +56,35 @@ export function installOutputTagging(options: OutputTaggerOptions): OutputTagger
   // Whether untagged output last ended a line, so a sentinel never glues onto a partial line.
   const atLineStart: Record<StreamName, boolean> = { stdout: true, stderr: true };
 
+  /** Writes through untouched, remembering whether the stream is now at a line start. */
+  const passThrough = (name: StreamName, args: unknown[]): boolean => {
+    const [first] = args;
+    if (typeof first === 'string' && first !== '') atLineStart[name] = first.endsWith('\n');
+    else if (first instanceof Uint8Array && first.byteLength > 0) atLineStart[name] = first[first.byteLength - 1] === 10;
+    return (originals[name] as unknown as (...a: unknown[]) => boolean).apply(streams[name], args);
+  };
+
+  /** Writes the complete lines of the activation's output tagged; keeps the rest as its partial line. */
+  const writeTagged = (context: ActivationContext, id: string, name: StreamName, text: string, cb?: WriteCallback): boolean => {
+    const pieces = (context.partial[name] + text).split('\n');
+    let rest = pieces.pop() ?? '';
+    if (context.finished || rest.length > maxPartial) {
+      if (rest !== '') pieces.push(rest);
+      rest = '';
+    }
+    context.partial[name] = rest;
+    if (pieces.length === 0) {
+      if (cb !== undefined) process.nextTick(cb);
+      return true;
+    }
+    return rawWrite[name](pieces.map((line) => tagLine(id, line) + '\n').join(''), cb);
+  };
+
   const wrap = (name: StreamName) =>
     function write(this: unknown, ...args: unknown[]): boolean {
       const context = options.current();
       const id = context?.activationId;
-      if (context === undefined || id === undefined) {
-        const [first] = args;
-        if (typeof first === 'string' && first !== '') atLineStart[name] = first.endsWith('\n');
-        else if (first instanceof Uint8Array && first.byteLength > 0) atLineStart[name] = first[first.byteLength - 1] === 10;
-        return (originals[name] as unknown as (...a: unknown[]) => boolean).apply(streams[name], args);
-      }
+      if (context === undefined || id === undefined) return passThrough(name, args);
       const [chunk, encodingOrCallback, callback] = args;
       const cb = (typeof encodingOrCallback === 'function' ? encodingOrCallback : callback) as WriteCallback | undefined;
       const encoding = typeof encodingOrCallback === 'string' ? (encodingOrCallback as BufferEncoding) : 'utf8';
@@ -69,24 +96,31 @@ export function installOutputTagging(options: OutputTaggerOptions): OutputTagger
           : chunk instanceof Uint8Array
             ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8')
             : String(chunk);
-      const pieces = (context.partial[name] + text).split('\n');
-      let rest = pieces.pop() ?? '';
-      if (context.finished || rest.length > maxPartial) {
-        if (rest !== '') pieces.push(rest);
-        rest = '';
-      }
-      context.partial[name] = rest;
-      if (pieces.length === 0) {
-        if (cb !== undefined) process.nextTick(cb);
-        return true;
-      }
-      return rawWrite[name](pieces.map((line) => tagLine(id, line) + '\n').join(''), cb);
+      return writeTagged(context, id, name, text, cb);
     };
 
   streams.stdout.write = wrap('stdout') as unknown as WritableLike['write'];
   streams.stderr.write = wrap('stderr') as unknown as WritableLike['write'];
 
   return {
+    writeFor(context, name, text) {
+      const id = context?.activationId;
+      if (context === undefined || id === undefined) {
+        // outside any activation: start on a fresh line so the text never glues onto a partial one
+        passThrough(name, [(atLineStart[name] || text === '' ? '' : '\n') + text]);
+        return;
+      }
+      writeTagged(context, id, name, text);
+    },
+    flush(context) {
+      const id = context.activationId;
+      if (id === undefined) return;
+      for (const name of ['stdout', 'stderr'] as const) {
+        const rest = context.partial[name];
+        context.partial[name] = '';
+        if (rest !== '') rawWrite[name](tagLine(id, rest) + '\n');
+      }
+    },
     finish(context) {
       context.finished = true;
       const id = context.activationId;

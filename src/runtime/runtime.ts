@@ -2,8 +2,9 @@
  * The action runtime's state machine: `/init` once, then `/run` per activation (compat §3).
  * Independent of HTTP so that it can be tested directly; server.ts maps it onto requests.
  *
- * Status: `uninitialized → initializing → ready ⇄ running`, and `stopped` after a failed init or a
- * developer error (a synchronous throw), after which the platform discards the container.
+ * Status: `uninitialized → initializing → ready ⇄ running`, and `stopped` after a failed init, a
+ * developer error (a synchronous throw) or an error that escaped the action asynchronously
+ * ({@link ActionRuntime.fail}), after which the platform discards the container.
  * With `allowConcurrent`, overlapping runs are accepted and the status never becomes `running`.
  */
 import { describeError, classifyOutcome, type RunOutcome } from './result.js';
@@ -37,11 +38,30 @@ export const Messages = {
   notAnObject: 'The action input is not a JSON object.',
   zipUnsupported: 'zip actions are not supported yet by the brisk runtime; send the code as JavaScript source.',
   initFailed: (detail: string) => `Initialization has failed due to: ${detail}`,
+  /** reply of an in-flight activation that is not the one whose uncaught error stopped the runtime */
+  failedByOther: (detail: string) => `The action's container failed because another activation threw an uncaught error: ${detail}`,
+  /** reply of in-flight activations when the uncaught error belongs to no activation (init code, the runtime) */
+  failedOutside: (detail: string) => `The action's container failed because of an uncaught error outside any activation: ${detail}`,
 } as const;
+
+export interface FailOptions {
+  /** the error that escaped */
+  error: unknown;
+  /** the activation it escaped from, if known (see fatal.ts) */
+  culprit: ActivationContext | undefined;
+}
+
+/** One /run being executed; `aborted` is set once {@link ActionRuntime.fail} answered it. */
+interface InFlight {
+  readonly context: ActivationContext;
+  readonly abort: (reply: Reply) => void;
+  aborted: Reply | undefined;
+}
 
 export class ActionRuntime {
   #status: RuntimeStatus = 'uninitialized';
   #action: ActionFunction | undefined;
+  readonly #inFlight = new Set<InFlight>();
   readonly #options: ActionRuntimeOptions;
 
   constructor(options: ActionRuntimeOptions = {}) {
@@ -50,6 +70,39 @@ export class ActionRuntime {
 
   get status(): RuntimeStatus {
     return this.#status;
+  }
+
+  /** The contexts of the activations being run right now. */
+  inFlight(): ActivationContext[] {
+    return [...this.#inFlight].map((flight) => flight.context);
+  }
+
+  /**
+   * Stops the runtime after an error escaped the action asynchronously: its state is undefined from
+   * now on, like after a developer error. Every in-flight /run is answered at once with 502 (the
+   * platform then discards the container): the culprit, if still running, with
+   * `An error has occurred: <err>` like a synchronous throw; the others with
+   * {@link Messages.failedByOther} (or {@link Messages.failedOutside} without a known culprit), so
+   * that their records say the failure is not theirs. A culprit that already returned keeps its
+   * reply (it was correct when sent). Each answered activation ends (`onActivationEnd`) here;
+   * whatever its action does later is ignored. Later /init and /run are refused with 403.
+   * Returns the number of activations answered.
+   */
+  fail(options: FailOptions): number {
+    this.#status = 'stopped';
+    const detail = describeError(options.error);
+    const flights = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const flight of flights) {
+      const body =
+        flight.context === options.culprit
+          ? classifyOutcome({ kind: 'threw', error: options.error }).body
+          : { error: options.culprit === undefined ? Messages.failedOutside(detail) : Messages.failedByOther(detail) };
+      flight.aborted = { status: 502, body };
+      this.#options.onActivationEnd?.(flight.context);
+      flight.abort(flight.aborted);
+    }
+    return flights.length;
   }
 
   /** Handles the body of `POST /init`. */
@@ -93,7 +146,20 @@ export class ActionRuntime {
     const context = newActivationContext(id !== undefined && TAGGABLE_ID.test(id) ? id : undefined, env);
     if (!this.#options.allowConcurrent) this.#status = 'running';
 
-    const outcome = await activationStorage.run(context, () => invoke(action, value));
+    let abort: (reply: Reply) => void = () => undefined;
+    const aborted = new Promise<Reply>((resolve) => (abort = resolve));
+    const flight: InFlight = { context, abort, aborted: undefined };
+    this.#inFlight.add(flight);
+    const settled = await Promise.race([
+      activationStorage.run(context, () => invoke(action, value)).then((outcome) => ({ outcome })),
+      aborted.then((reply) => ({ reply })),
+    ]);
+    // fail() may have answered this activation after its outcome settled but before we got here:
+    // its answer (and its end of the activation) stands
+    if (flight.aborted !== undefined) return flight.aborted;
+    this.#inFlight.delete(flight);
+    if ('reply' in settled) return settled.reply;
+    const outcome = settled.outcome;
     let reply = classifyOutcome(outcome);
     if (reply.status === 200) {
       // A result JSON cannot encode (a cycle, a BigInt) is the action's fault, like a throw.

@@ -81,3 +81,46 @@ function send(res: http.ServerResponse, reply: Reply, close = false): void {
   });
   res.end(payload);
 }
+
+/** Counts the requests of a server that have not been answered yet. */
+export interface RequestTracker {
+  /** requests received and not yet answered */
+  readonly active: number;
+  /** Resolves once no request is pending (at once if none is). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Tracks the requests of `server` from now on: a request counts from its arrival until its response
+ * was handed to the operating system (`finish`) or its connection closed. Used to exit only after
+ * the replies of a failing runtime are out.
+ */
+export function trackRequests(server: http.Server): RequestTracker {
+  let active = 0;
+  let waiters: (() => void)[] = [];
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    active++;
+    let done = false;
+    const end = (): void => {
+      if (done) return;
+      done = true;
+      active--;
+      if (active === 0) {
+        const ready = waiters;
+        waiters = [];
+        for (const resolve of ready) resolve();
+      }
+    };
+    res.once('finish', end);
+    res.once('close', end);
+  });
+  return {
+    get active() {
+      return active;
+    },
+    idle() {
+      if (active === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+  };
+}

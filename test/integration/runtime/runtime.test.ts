@@ -187,3 +187,105 @@ describe('runtime over HTTP', () => {
     first.catch(() => undefined);
   });
 });
+
+/** Resolves when the process has exited and its output is fully read. */
+function closed(runtime: Runtime): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (runtime.child.exitCode !== null && runtime.child.stdout?.readableEnded && runtime.child.stderr?.readableEnded) {
+      resolve({ code: runtime.child.exitCode, signal: runtime.child.signalCode });
+      return;
+    }
+    runtime.child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+const tagged = (lines: string[], id: string) => lines.map(parseLine).filter((l) => l.activationId === id).map((l) => l.text);
+const untagged = (lines: string[]) => lines.map(parseLine).filter((l) => l.activationId === undefined).map((l) => l.text);
+
+describe('errors that escape an action asynchronously', () => {
+  const INNOCENT = "The action's container failed because another activation threw an uncaught error: ";
+  // The culprit arms its error on a gate and returns (or, with p.stay, keeps running); the sibling
+  // opens the gate and keeps running, so the error fires, in the culprit's async context, while the
+  // sibling is in flight. p.mode 'throw' throws from a timer, 'reject' leaves a rejection unhandled.
+  const code = `let release; const gate = new Promise((r) => (release = r));
+    async function main(p) {
+      if (p.role === 'culprit') {
+        if (p.mode === 'throw') gate.then(() => { setTimeout(() => { throw new Error('async boom') }, 0) });
+        else gate.then(() => { throw new Error('rejected boom') });
+        console.log('culprit armed');
+        if (p.stay) await new Promise(() => {});
+        return { culprit: true };
+      }
+      console.log('sibling waits');
+      release();
+      await new Promise(() => {});
+    }`;
+
+  async function failing(): Promise<Runtime> {
+    const rt = await startRuntime({ __OW_ALLOW_CONCURRENT: 'true' });
+    expect(await post(rt, '/init', { value: { main: 'main', code } })).toEqual({ status: 200, body: { OK: true } });
+    return rt;
+  }
+
+  for (const [mode, header] of [
+    ['throw', 'Uncaught exception: Error: async boom'],
+    ['reject', 'Unhandled promise rejection: Error: rejected boom'],
+  ] as const) {
+    const err = header.slice(header.indexOf('Error: '));
+
+    it(`${mode}: a culprit that returned keeps its result, the sibling gets 502 not blaming it, the stack is the culprit's, the process exits`, async () => {
+      const rt = await failing();
+      const exit = closed(rt);
+      expect(await post(rt, '/run', { value: { role: 'culprit', mode }, activation_id: ID1 })).toEqual({ status: 200, body: { culprit: true } });
+      expect(await post(rt, '/run', { value: { role: 'sibling' }, activation_id: ID2 })).toEqual({ status: 502, body: { error: INNOCENT + err } });
+      expect(await exit).toEqual({ code: 1, signal: null });
+
+      const culpritErr = tagged(rt.stderr, ID1);
+      expect(culpritErr.slice(0, 2)).toEqual([LOG_SENTINEL, header]);
+      expect(culpritErr.length).toBeGreaterThan(2);
+      for (const line of culpritErr.slice(2)) expect(line).toMatch(/^ {4}at /);
+      expect(tagged(rt.stderr, ID2)).toEqual([LOG_SENTINEL]);
+      expect(tagged(rt.stdout, ID1)).toEqual(['culprit armed', LOG_SENTINEL]);
+      expect(tagged(rt.stdout, ID2)).toEqual(['sibling waits', LOG_SENTINEL]);
+      expect(untagged(rt.stdout)).toEqual([]);
+      expect(untagged(rt.stderr)).toEqual([]);
+    });
+  }
+
+  it('a culprit still running gets the developer error itself, the sibling the innocent one', async () => {
+    const rt = await failing();
+    const exit = closed(rt);
+    const culprit = post(rt, '/run', { value: { role: 'culprit', mode: 'throw', stay: true }, activation_id: ID1 });
+    await vi.waitFor(() => expect(tagged(rt.stdout, ID1)).toEqual(['culprit armed']));
+    const sibling = post(rt, '/run', { value: { role: 'sibling' }, activation_id: ID2 });
+    expect(await Promise.all([culprit, sibling])).toEqual([
+      { status: 502, body: { error: 'An error has occurred: Error: async boom' } },
+      { status: 502, body: { error: `${INNOCENT}Error: async boom` } },
+    ]);
+    expect(await exit).toEqual({ code: 1, signal: null });
+    expect(tagged(rt.stderr, ID1).slice(0, 1)).toEqual(['Uncaught exception: Error: async boom']);
+    expect(tagged(rt.stderr, ID1).at(-1)).toBe(LOG_SENTINEL);
+    expect(tagged(rt.stderr, ID2)).toEqual([LOG_SENTINEL]);
+    expect(untagged(rt.stderr)).toEqual([]);
+  });
+
+  it('process.exit() by an action ends the process without untagged output', async () => {
+    const rt = await startRuntime({ __OW_ALLOW_CONCURRENT: 'true' });
+    const exitCode = `async function main(p) {
+      if (p.exit) { console.log('bye'); process.stdout.write('partial'); process.exit(3); }
+      console.log('sibling waits');
+      await new Promise(() => {});
+    }`;
+    await post(rt, '/init', { value: { main: 'main', code: exitCode } });
+    const exit = closed(rt);
+    const sibling = post(rt, '/run', { value: {}, activation_id: ID2 });
+    await vi.waitFor(() => expect(tagged(rt.stdout, ID2)).toEqual(['sibling waits']));
+    await expect(post(rt, '/run', { value: { exit: true }, activation_id: ID1 })).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    await expect(sibling).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    expect(await exit).toEqual({ code: 3, signal: null });
+    expect(tagged(rt.stdout, ID1)).toEqual(['bye', 'partial']);
+    expect(tagged(rt.stdout, ID2)).toEqual(['sibling waits']);
+    expect(untagged(rt.stdout)).toEqual([]);
+    expect(rt.stderr).toEqual([]);
+  });
+});

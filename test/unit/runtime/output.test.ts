@@ -94,4 +94,59 @@ describe('installOutputTagging', () => {
       tagger.uninstall();
     }
   });
+
+  it('writes text for a given activation tagged, whatever the current context', () => {
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const tagger = installOutputTagging({ stdout, stderr, current: () => activationStorage.getStore() });
+    try {
+      const culprit = newActivationContext('cc', {});
+      const other = newActivationContext('oo', {});
+      activationStorage.run(culprit, () => stderr.write('half'));
+      // written from another activation's context (as an error handler may be): still the culprit's
+      activationStorage.run(other, () => tagger.writeFor(culprit, 'stderr', 'Error: x\n    at y\n'));
+      expect(stderr.written.join('')).toBe(`${tagLine('cc', 'halfError: x')}\n${tagLine('cc', '    at y')}\n`);
+      // after the end of the activation, lines are written at once, also the last partial one
+      tagger.finish(culprit);
+      stderr.written.length = 0;
+      tagger.writeFor(culprit, 'stderr', 'late\nrest');
+      expect(stderr.written.join('')).toBe(`${tagLine('cc', 'late')}\n${tagLine('cc', 'rest')}\n`);
+    } finally {
+      tagger.uninstall();
+    }
+  });
+
+  it('writes text without an activation untagged on a fresh line', () => {
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const tagger = installOutputTagging({ stdout, stderr, current: () => activationStorage.getStore() });
+    try {
+      stderr.write('partial');
+      tagger.writeFor(undefined, 'stderr', 'Error: x\n');
+      tagger.writeFor(newActivationContext(undefined, {}), 'stderr', 'more\n');
+      expect(stderr.written.join('')).toBe('partial\nError: x\nmore\n');
+    } finally {
+      tagger.uninstall();
+    }
+  });
+
+  it('flushes partial lines tagged without ending the activation', () => {
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const tagger = installOutputTagging({ stdout, stderr, current: () => activationStorage.getStore() });
+    try {
+      const context = newActivationContext('a1', {});
+      activationStorage.run(context, () => {
+        stdout.write('out');
+        stderr.write('err');
+      });
+      tagger.flush(context);
+      tagger.flush(context);
+      expect(stdout.written.join('')).toBe(`${tagLine('a1', 'out')}\n`);
+      expect(stderr.written.join('')).toBe(`${tagLine('a1', 'err')}\n`);
+      expect(context.finished).toBe(false);
+    } finally {
+      tagger.uninstall();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadAction } from '../../../src/runtime/action.js';
-import { activationEnv } from '../../../src/runtime/context.js';
+import { activationEnv, type ActivationContext } from '../../../src/runtime/context.js';
 import { classifyOutcome, NOT_A_DICTIONARY, serializeError } from '../../../src/runtime/result.js';
 import { ActionRuntime, Messages } from '../../../src/runtime/runtime.js';
 
@@ -150,5 +150,73 @@ describe('ActionRuntime', () => {
     await runtime.run({ value: {}, activation_id: 'abc123' });
     await runtime.run({ value: {}, activation_id: 'bad id!' });
     expect(ended).toEqual(['abc123', undefined]);
+  });
+
+  describe('fail (an error escaped the action asynchronously)', () => {
+    // every run waits on a gate the test never opens, unless p.now: then it returns at once
+    const code = `const gate = new Promise(() => {}); async function main(p) { if (p.now) return { now: true }; await gate; return { late: true } }`;
+    const boom = new Error('async boom');
+
+    function started() {
+      const ended: (string | undefined)[] = [];
+      const runtime = new ActionRuntime({ allowConcurrent: true, onActivationEnd: (c) => ended.push(c.activationId) });
+      init(runtime, code);
+      return { runtime, ended };
+    }
+
+    it('answers the culprit like a throw and the others as not their fault, then refuses work', async () => {
+      const { runtime, ended } = started();
+      const culpritRun = runtime.run({ value: {}, activation_id: 'c1' });
+      const siblingRun = runtime.run({ value: {}, activation_id: 's1' });
+      const culprit = runtime.inFlight().find((c) => c.activationId === 'c1');
+      expect(runtime.inFlight().map((c) => c.activationId)).toEqual(['c1', 's1']);
+      expect(runtime.fail({ error: boom, culprit })).toBe(2);
+      await expect(culpritRun).resolves.toEqual({ status: 502, body: { error: 'An error has occurred: Error: async boom' } });
+      await expect(siblingRun).resolves.toEqual({
+        status: 502,
+        body: { error: "The action's container failed because another activation threw an uncaught error: Error: async boom" },
+      });
+      expect(ended).toEqual(['c1', 's1']);
+      expect(runtime.status).toBe('stopped');
+      expect(runtime.inFlight()).toEqual([]);
+      await expect(runtime.run({ value: {}, activation_id: 'n1' })).resolves.toEqual({ status: 403, body: { error: 'System not ready, status is stopped.' } });
+      expect(init(runtime, code).status).toBe(403);
+      expect(ended).toEqual(['c1', 's1']);
+    });
+
+    it('keeps the reply of a culprit that already returned', async () => {
+      const { runtime, ended } = started();
+      let culprit: ActivationContext | undefined;
+      const done = new ActionRuntime({ allowConcurrent: true, onActivationEnd: (c) => (culprit = c) });
+      init(done, code);
+      await expect(done.run({ value: { now: true }, activation_id: 'c1' })).resolves.toEqual({ status: 200, body: { now: true } });
+      expect(done.fail({ error: boom, culprit })).toBe(0);
+      expect(done.status).toBe('stopped');
+
+      // a runtime with an innocent in flight when a finished activation's error arrives
+      const sibling = runtime.run({ value: {}, activation_id: 's1' });
+      expect(runtime.fail({ error: boom, culprit })).toBe(1);
+      await expect(sibling).resolves.toEqual({ status: 502, body: { error: Messages.failedByOther('Error: async boom') } });
+      expect(ended).toEqual(['s1']);
+    });
+
+    it('blames nobody when the error came from outside any activation', async () => {
+      const { runtime } = started();
+      const run = runtime.run({ value: {}, activation_id: 'a1' });
+      runtime.fail({ error: 'plain', culprit: undefined });
+      await expect(run).resolves.toEqual({
+        status: 502,
+        body: { error: "The action's container failed because of an uncaught error outside any activation: plain" },
+      });
+    });
+
+    it('wins over an outcome that settled but was not yet replied', async () => {
+      const { runtime, ended } = started();
+      // the action returns synchronously; fail() comes before run() has picked the outcome up
+      const run = runtime.run({ value: { now: true }, activation_id: 'a1' });
+      runtime.fail({ error: boom, culprit: undefined });
+      await expect(run).resolves.toEqual({ status: 502, body: { error: Messages.failedOutside('Error: async boom') } });
+      expect(ended).toEqual(['a1']);
+    });
   });
 });
