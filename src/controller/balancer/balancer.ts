@@ -365,6 +365,12 @@ export class Balancer implements Invoker {
         const runStart = Date.now();
         if (start === 0) start = runStart;
         result = await entry.http.run(this.runBody(pending, runStart + info.timeoutMs), info.timeoutMs);
+        if (result.kind === 'unreachable') {
+          // The container went away after its last activation (it crashed, or was killed) and the
+          // news has not arrived yet: this activation never reached it, so it runs elsewhere.
+          this.notReady(entry, pending, result.error);
+          return;
+        }
       }
     } catch (error) {
       failure = `The container of the action could not be used: ${error instanceof Error ? error.message : String(error)}`;

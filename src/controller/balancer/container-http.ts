@@ -15,6 +15,8 @@ export type ExchangeResult =
   | { kind: 'timeout' }
   /** connection refused or reset, socket closed mid-reply: the container is likely gone */
   | { kind: 'died'; error: unknown }
+  /** /run could not connect at all (refused): nothing reached the container, so it is safe to run elsewhere */
+  | { kind: 'unreachable'; error: unknown }
   /** the pool was closed under us (controller shutdown) or another local failure */
   | { kind: 'error'; error: unknown };
 
@@ -66,9 +68,11 @@ export class ContainerHttp {
     }
   }
 
-  /** POST /run, capped by `timeoutMs`. */
-  run(body: string, timeoutMs: number): Promise<ExchangeResult> {
-    return this.post('/run', body, timeoutMs);
+  /** POST /run, capped by `timeoutMs`. A refused connection is `unreachable`: the run was not delivered. */
+  async run(body: string, timeoutMs: number): Promise<ExchangeResult> {
+    const result = await this.post('/run', body, timeoutMs);
+    if (result.kind === 'died' && errorCode(result.error) === 'ECONNREFUSED') return { kind: 'unreachable', error: result.error };
+    return result;
   }
 
   /** Closes the kept-alive connections; requests still running are aborted. */

@@ -203,6 +203,21 @@ describe('balancer against a fake scheduler and agent with real containers', () 
     expect(controlOps.slice(0, 2)).toEqual(['pause', 'resume']);
   });
 
+  it('runs on a new container when the warm one is gone before the controller heard of it', async () => {
+    const { scheduler, agent, balancer } = await world({ pauseGraceMs: 60_000 });
+    const doc = action(ECHO);
+    await balancer.invoke(request(doc, { name: 'a' })).record;
+    const first = `c${containerSeq}`;
+    const dead = agent.containers.get(first)!;
+    dead.signal('SIGKILL');
+    await vi.waitFor(() => expect(dead.exited).toBe(true));
+    // No container.gone was sent: the table still lists the dead container as warm and idle.
+    const inv = balancer.invoke(request(doc, { name: 'b' }));
+    expect((await inv.response).response).toEqual({ statusCode: 0, result: { payload: 'hi b' }, size: 18 });
+    expect(scheduler.of('acquire')).toHaveLength(2);
+    expect(scheduler.of('release')).toEqual([{ type: 'release', containerIds: [first], reason: 'failed' }]);
+  });
+
   describe('a paused container that cannot be resumed', () => {
     /** Runs one activation, then waits until its container is paused; returns the container id. */
     async function warmAndPaused(doc: ActionDoc, agent: FakeAgent, balancer: Balancer): Promise<string> {

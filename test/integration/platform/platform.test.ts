@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import openwhisk from 'openwhisk';
 import { createClient } from '../../../src/client/client.js';
@@ -110,6 +111,36 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
     await vi.waitFor(async () => {
       const logs = await api(platform!, 'GET', `/namespaces/_/activations/${crashed.body.activationId}/logs`);
       expect(logs.body.logs.filter((l: string) => l.endsWith('The action did not initialize or run as expected. Log data might be missing.'))).toHaveLength(1);
+    });
+  });
+
+  it('blames an uncaught async error on the activation that threw it, not on a concurrent one', async () => {
+    platform = await startPlatform();
+    const dir = platform.dataDir;
+    await putAction(
+      platform,
+      'shared',
+      `async function main({ role }) {
+        const fs = require('fs');
+        if (role === 'victim') { console.log('victim started'); fs.writeFileSync(${JSON.stringify(`${dir}/victim`)}, ''); return new Promise(() => {}); }
+        setTimeout(() => { throw new Error('boom from the culprit'); }, 0);
+        return { role };
+      }`,
+      { concurrency: 4, timeout: 20_000 },
+    );
+    await api(platform, 'POST', '/namespaces/_/actions/shared?blocking=true', { role: 'warmup' }).catch(() => undefined);
+    // the warm-up itself threw after returning: the container is gone; start from a fresh one
+    const victim = api(platform, 'POST', '/namespaces/_/actions/shared?blocking=true', { role: 'victim' });
+    await vi.waitFor(() => expect(existsSync(`${dir}/victim`)).toBe(true), { timeout: 10_000 });
+    const culprit = await api(platform, 'POST', '/namespaces/_/actions/shared?blocking=true', { role: 'culprit' });
+    expect(culprit.status).toBe(200);
+    const hit = await victim;
+    expect(hit.status).toBe(502);
+    expect(hit.body.response.result.error).toBe("The action's container failed because another activation threw an uncaught error: Error: boom from the culprit");
+    await vi.waitFor(async () => {
+      const logs = await api(platform!, 'GET', `/namespaces/_/activations/${hit.body.activationId}/logs`);
+      expect(logs.body.logs.some((l: string) => l.endsWith('stdout: victim started'))).toBe(true);
+      expect(logs.body.logs.some((l: string) => l.includes('boom from the culprit'))).toBe(false);
     });
   });
 
