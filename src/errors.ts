@@ -42,6 +42,18 @@ export class InvalidInputError extends BriskError {
   }
 }
 
+/** Why a zip action archive was refused (see src/runtime/zip.ts). */
+export type ZipErrorCode = 'ZIP_MALFORMED' | 'ZIP_UNSUPPORTED' | 'ZIP_LIMIT_EXCEEDED' | 'ZIP_UNSAFE_ENTRY' | 'ZIP_INTEGRITY';
+
+/** A zip action archive was refused by the runtime; always the action's fault (400). Its init fails with the message. */
+export class ZipError extends BriskError {
+  declare readonly code: ZipErrorCode;
+
+  constructor(code: ZipErrorCode, message: string, options: BriskErrorOptions = {}) {
+    super(code, 'user', message, { status: 400, ...options });
+  }
+}
+
 /** 401: missing or wrong credentials. */
 export class UnauthenticatedError extends BriskError {
   constructor(message = 'The supplied authentication is invalid', options: BriskErrorOptions = {}) {

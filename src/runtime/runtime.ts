@@ -8,7 +8,7 @@
  * With `allowConcurrent`, overlapping runs are accepted and the status never becomes `running`.
  */
 import { describeError, classifyOutcome, type RunOutcome } from './result.js';
-import { loadAction, type ActionFunction } from './action.js';
+import { loadAction, loadZipAction, type ActionFunction } from './action.js';
 import { activationEnv, activationStorage, newActivationContext, type ActivationContext } from './context.js';
 import { TAGGABLE_ID } from './framing.js';
 
@@ -36,7 +36,6 @@ export const Messages = {
   notInitialized: 'System not initialized.',
   notReady: (status: RuntimeStatus) => `System not ready, status is ${status}.`,
   notAnObject: 'The action input is not a JSON object.',
-  zipUnsupported: 'zip actions are not supported yet by the brisk runtime; send the code as JavaScript source.',
   initFailed: (detail: string) => `Initialization has failed due to: ${detail}`,
   /** reply of an in-flight activation that is not the one whose uncaught error stopped the runtime */
   failedByOther: (detail: string) => `The action's container failed because another activation threw an uncaught error: ${detail}`,
@@ -117,8 +116,11 @@ export class ActionRuntime {
       for (const [key, v] of Object.entries(value.env)) process.env[key] = typeof v === 'string' ? v : JSON.stringify(v);
     }
     try {
-      if (value.binary === true) throw new Error(Messages.zipUnsupported);
-      this.#action = loadAction({ code, main, baseDir: this.#options.baseDir });
+      // A zip is extracted to a fresh directory (removed when the runtime exits) and run from there.
+      this.#action =
+        value.binary === true
+          ? loadZipAction({ code, main, chdir: true, removeOnExit: true }).action
+          : loadAction({ code, main, baseDir: this.#options.baseDir });
     } catch (err) {
       this.#status = 'stopped';
       this.#options.onInitFailed?.();

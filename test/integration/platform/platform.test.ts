@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import openwhisk from 'openwhisk';
 import { createClient } from '../../../src/client/client.js';
+import { zipOf } from '../../support/zip-writer.js';
 import { annotation, api, putAction, startPlatform, type Platform } from './harness.js';
 
 let platform: Platform | undefined;
@@ -227,6 +228,19 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
     expect(await api(platform, 'POST', '/namespaces/_/actions/steady?blocking=true&result=true', {})).toMatchObject({ status: 200, body: before.body });
     await putAction(platform, 'fresh', 'function main() { return { fresh: true }; }');
     expect(await api(platform, 'POST', '/namespaces/_/actions/fresh?blocking=true&result=true', {})).toMatchObject({ status: 200, body: { fresh: true } });
+  });
+
+  it('runs a zip action with a bundled dependency', async () => {
+    platform = await startPlatform();
+    const zip = zipOf({
+      'package.json': JSON.stringify({ main: 'lib/entry.js' }),
+      'lib/entry.js': "const shout = require('shout'); exports.main = ({ name }) => ({ said: shout(name) });",
+      'node_modules/shout/index.js': 'module.exports = (s) => String(s).toUpperCase() + "!";',
+    });
+    const put = await api(platform, 'PUT', '/namespaces/_/actions/zipped', { exec: { kind: 'nodejs:default', code: zip.toString('base64') } });
+    expect(put.body.exec).toMatchObject({ kind: 'nodejs:20', binary: true });
+    const reply = await api(platform, 'POST', '/namespaces/_/actions/zipped?blocking=true&result=true', { name: 'ada' });
+    expect(reply).toMatchObject({ status: 200, body: { said: 'ADA!' } });
   });
 
   it('gives the brisk client the record of an action that returns an array', async () => {

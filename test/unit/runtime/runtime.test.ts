@@ -93,10 +93,11 @@ describe('ActionRuntime', () => {
     await expect(runtime.run({ value: {} })).resolves.toEqual({ status: 403, body: { error: 'System not ready, status is stopped.' } });
   });
 
-  it('refuses zip code with a clear message', () => {
+  it('fails the init of a broken zip with a clear message and stops', () => {
     const runtime = new ActionRuntime();
     const reply = init(runtime, 'UEsDBA==', { binary: true });
-    expect(reply).toEqual({ status: 502, body: { error: expect.stringContaining('zip actions are not supported yet') } });
+    expect(reply).toEqual({ status: 502, body: { error: expect.stringContaining('There was an error uncompressing the action archive') } });
+    expect(runtime.status).toBe('stopped');
   });
 
   it('runs before init → 403, value not an object → 403', async () => {
