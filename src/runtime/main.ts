@@ -11,19 +11,16 @@
  *
  * An error that escapes the action asynchronously (see fatal.ts) is written to stderr tagged with
  * the activation it came from, every in-flight /run is answered with 502 (runtime.ts `fail`), and
- * then the process exits with code 1 once those replies are out. Exiting rather than lingering in
- * `stopped` state: the agent then reports the container gone, so the scheduler stops routing to it
- * at once; a stopped but living container would stay in the pool until its next activation, which
- * would then be failed with "System not ready" through no fault of its own.
+ * the runtime stays up in `stopped` state, refusing every later /init and /run with 403. It does
+ * not exit: a run already on its way over a kept-alive connection would then meet a reset socket
+ * and be charged to its action as "exited unexpectedly", while a 403 tells the controller the run
+ * was never started, so it runs it on another container and has this one destroyed.
  */
 import { activationStorage, installActivationEnv } from './context.js';
 import { fatalReport, installFatalErrorHandlers, type FatalError } from './fatal.js';
 import { installOutputTagging } from './output.js';
 import { ActionRuntime } from './runtime.js';
-import { createRuntimeServer, trackRequests } from './server.js';
-
-/** Upper bound on waiting for the replies of a failed runtime before exiting anyway. */
-const EXIT_GRACE_MS = 5000;
+import { createRuntimeServer } from './server.js';
 
 const port = Number(process.env.__OW_PORT ?? process.env.PORT ?? 8080);
 const host = process.env.__OW_HOST ?? '0.0.0.0';
@@ -40,23 +37,17 @@ const runtime = new ActionRuntime({
   onInitFailed: () => output.writeSentinels(),
 });
 const server = createRuntimeServer({ runtime });
-const requests = trackRequests(server);
 
 let failing = false;
 function onFatal(fatal: FatalError): void {
   try {
     output.writeFor(fatal.culprit, 'stderr', fatalReport(fatal));
-    // a second error while the replies drain: reported (above), nothing more to decide
+    // a later error: reported (above), the runtime is stopped already
     if (failing) return;
     failing = true;
     runtime.fail({ error: fatal.error, culprit: fatal.culprit });
-    // the replies are sent from resolved promises, i.e. after this handler: wait for them
-    const grace = setTimeout(() => process.exit(1), EXIT_GRACE_MS);
-    void requests.idle().then(() => {
-      clearTimeout(grace);
-      process.exit(1);
-    });
   } catch {
+    // the error handling itself failed: no state can be trusted any more
     process.exit(1);
   }
 }

@@ -28,7 +28,7 @@ import type { ActivationRecord } from '../../model/activation.js';
 import type { Invocation, InvokeRequest, Invoker, Unavailable } from '../invoker.js';
 import { actionInfoOf, initParameters, type ActionInfo } from './action-info.js';
 import { AgentLinks } from './agent-links.js';
-import { classifyExit, classifyInitReply, classifyRunReply, classifyTimeout, internalError, type Classified, type ExitKind } from './classify.js';
+import { classifyExit, classifyInitReply, classifyRunReply, classifyTimeout, internalError, runRefused, type Classified, type ExitKind } from './classify.js';
 import { ContainerHttp, type ExchangeResult } from './container-http.js';
 import { ContainerTable, toOwned, type TableEntry } from './container-table.js';
 import { acquiresToSend, OverflowBuffer, waitersToFailOnReject, type Waiting } from './overflow-buffer.js';
@@ -369,6 +369,11 @@ export class Balancer implements Invoker {
           // The container went away after its last activation (it crashed, or was killed) and the
           // news has not arrived yet: this activation never reached it, so it runs elsewhere.
           this.notReady(entry, pending, result.error);
+          return;
+        }
+        if (result.kind === 'reply' && runRefused(result.reply)) {
+          // The runtime did not start it (e.g. stopped after another activation's fatal error).
+          this.notReady(entry, pending, new Error(`the container refused the run (${result.reply.status}): ${result.reply.text.slice(0, 200)}`));
           return;
         }
       }

@@ -62,6 +62,16 @@ export function classifyInitReply(reply: ContainerReply): Classified | undefined
  * - other status + JSON object with `error` → developer error `{error: <its error>}`;
  * - anything else (other JSON, non-JSON) → developer error invalidJson(<body>).
  */
+/**
+ * Whether the runtime refused a /run without running the action. The protocol answers 403 only for
+ * runs it does not start (not initialized, stopped after a failure, busy without concurrency,
+ * input not an object — the controller never sends the last); the activation is then safe to run
+ * on another container rather than be charged to the action.
+ */
+export function runRefused(reply: ContainerReply): boolean {
+  return reply.status === 403;
+}
+
 export function classifyRunReply(reply: ContainerReply, maxBytes: number = MAX_PAYLOAD_BYTES): Classified {
   if (reply.size > maxBytes) {
     return {

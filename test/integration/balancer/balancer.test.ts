@@ -218,6 +218,23 @@ describe('balancer against a fake scheduler and agent with real containers', () 
     expect(scheduler.of('release')).toEqual([{ type: 'release', containerIds: [first], reason: 'failed' }]);
   });
 
+  it('runs elsewhere when the container refuses the run (its runtime stopped)', async () => {
+    const { scheduler, agent, balancer } = await world({ pauseGraceMs: 60_000 });
+    const doc = action("function main(p) { if (p.sync) throw new Error('sync boom'); return { ok: p.n }; }");
+    expect((await balancer.invoke(request(doc, { n: 1 })).response).response.result).toEqual({ ok: 1 });
+    const first = `c${containerSeq}`;
+    // Behind the controller's back, a synchronous throw stops the runtime (it stays up, refusing runs).
+    const stopped = await fetch(`http://127.0.0.1:${agent.containers.get(first)!.port}/run`, {
+      method: 'POST',
+      body: JSON.stringify({ value: { sync: true }, activation_id: 'e'.repeat(32), deadline: String(Date.now() + 10_000) }),
+    });
+    expect(stopped.status).toBe(502);
+    const inv = balancer.invoke(request(doc, { n: 2 }));
+    expect((await inv.response).response).toEqual({ statusCode: 0, result: { ok: 2 }, size: 8 });
+    expect(scheduler.of('acquire')).toHaveLength(2);
+    expect(scheduler.of('release')).toEqual([{ type: 'release', containerIds: [first], reason: 'failed' }]);
+  });
+
   describe('a paused container that cannot be resumed', () => {
     /** Runs one activation, then waits until its container is paused; returns the container id. */
     async function warmAndPaused(doc: ActionDoc, agent: FakeAgent, balancer: Balancer): Promise<string> {

@@ -129,8 +129,9 @@ describe('the platform end to end on loopback (scheduler + agent + controller, p
       }`,
       { concurrency: 4, timeout: 20_000 },
     );
-    await api(platform, 'POST', '/namespaces/_/actions/shared?blocking=true', { role: 'warmup' }).catch(() => undefined);
-    // the warm-up itself threw after returning: the container is gone; start from a fresh one
+    expect((await api(platform, 'POST', '/namespaces/_/actions/shared?blocking=true', { role: 'warmup' })).status).toBe(200);
+    // The warm-up threw after returning, so its runtime is stopped: the victim is refused there
+    // (not charged for it) and runs on a new container.
     const victim = api(platform, 'POST', '/namespaces/_/actions/shared?blocking=true', { role: 'victim' });
     await vi.waitFor(() => expect(existsSync(`${dir}/victim`)).toBe(true), { timeout: 10_000 });
     const culprit = await api(platform, 'POST', '/namespaces/_/actions/shared?blocking=true', { role: 'culprit' });

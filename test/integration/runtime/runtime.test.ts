@@ -233,13 +233,15 @@ describe('errors that escape an action asynchronously', () => {
   ] as const) {
     const err = header.slice(header.indexOf('Error: '));
 
-    it(`${mode}: a culprit that returned keeps its result, the sibling gets 502 not blaming it, the stack is the culprit's, the process exits`, async () => {
+    it(`${mode}: a culprit that returned keeps its result, the sibling gets 502 not blaming it, the stack is the culprit's, later runs are refused`, async () => {
       const rt = await failing();
-      const exit = closed(rt);
       expect(await post(rt, '/run', { value: { role: 'culprit', mode }, activation_id: ID1 })).toEqual({ status: 200, body: { culprit: true } });
       expect(await post(rt, '/run', { value: { role: 'sibling' }, activation_id: ID2 })).toEqual({ status: 502, body: { error: INNOCENT + err } });
-      expect(await exit).toEqual({ code: 1, signal: null });
+      // it stays up, refusing: a run on its way is told it was not started (403), not cut off
+      expect(await post(rt, '/run', { value: { role: 'sibling' }, activation_id: 'c'.repeat(32) })).toEqual({ status: 403, body: { error: 'System not ready, status is stopped.' } });
+      expect(rt.child.exitCode).toBeNull();
 
+      await vi.waitFor(() => expect(tagged(rt.stderr, ID1).slice(0, 2)).toEqual([LOG_SENTINEL, header]));
       const culpritErr = tagged(rt.stderr, ID1);
       expect(culpritErr.slice(0, 2)).toEqual([LOG_SENTINEL, header]);
       expect(culpritErr.length).toBeGreaterThan(2);
@@ -254,7 +256,6 @@ describe('errors that escape an action asynchronously', () => {
 
   it('a culprit still running gets the developer error itself, the sibling the innocent one', async () => {
     const rt = await failing();
-    const exit = closed(rt);
     const culprit = post(rt, '/run', { value: { role: 'culprit', mode: 'throw', stay: true }, activation_id: ID1 });
     await vi.waitFor(() => expect(tagged(rt.stdout, ID1)).toEqual(['culprit armed']));
     const sibling = post(rt, '/run', { value: { role: 'sibling' }, activation_id: ID2 });
@@ -262,7 +263,8 @@ describe('errors that escape an action asynchronously', () => {
       { status: 502, body: { error: 'An error has occurred: Error: async boom' } },
       { status: 502, body: { error: `${INNOCENT}Error: async boom` } },
     ]);
-    expect(await exit).toEqual({ code: 1, signal: null });
+    expect(await post(rt, '/run', { value: { role: 'sibling' }, activation_id: 'c'.repeat(32) })).toEqual({ status: 403, body: { error: 'System not ready, status is stopped.' } });
+    await vi.waitFor(() => expect(tagged(rt.stderr, ID1).at(-1)).toBe(LOG_SENTINEL));
     expect(tagged(rt.stderr, ID1).slice(0, 1)).toEqual(['Uncaught exception: Error: async boom']);
     expect(tagged(rt.stderr, ID1).at(-1)).toBe(LOG_SENTINEL);
     expect(tagged(rt.stderr, ID2)).toEqual([LOG_SENTINEL]);

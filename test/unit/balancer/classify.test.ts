@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyExit, classifyInitReply, classifyRunReply, classifyTimeout, internalError } from '../../../src/controller/balancer/classify.js';
+import { classifyExit, classifyInitReply, classifyRunReply, classifyTimeout, internalError, runRefused } from '../../../src/controller/balancer/classify.js';
 
 const reply = (status: number, text: string) => ({ status, text, size: Buffer.byteLength(text) });
 
@@ -51,6 +51,14 @@ describe('classifyRunReply', () => {
       developerError: false,
       timedOut: false,
     });
+  });
+});
+
+describe('runRefused', () => {
+  it('is true only for a 403 (the runtime did not start the run)', () => {
+    expect(runRefused({ status: 403, text: '{"error":"System not ready, status is stopped."}', size: 10 })).toBe(true);
+    expect(runRefused({ status: 502, text: '{"error":"An error has occurred: x"}', size: 10 })).toBe(false);
+    expect(runRefused({ status: 200, text: '{}', size: 2 })).toBe(false);
   });
 });
 
