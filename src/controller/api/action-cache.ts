@@ -7,14 +7,20 @@ import type { ActionDoc } from '../../model/action.js';
 import type { EntityStore } from '../../store/types.js';
 import { LruCache } from './lru.js';
 
+/** What a cached doc costs beyond its code (names, parameters, annotations), as a round figure. */
+const DOC_OVERHEAD = 1024;
+
 export class ActionCache {
   readonly #entities: EntityStore;
   readonly #cache: LruCache<string, ActionDoc>;
 
-  /** `size` bounds the cache (default 10000 docs). */
-  constructor(entities: EntityStore, size = 10_000) {
+  /**
+   * `size` bounds the number of docs (default 10000) and `maxCodeBytes` the code they hold (default
+   * 256 MiB): an action's code may be 48 MB, so a count alone would not bound memory.
+   */
+  constructor(entities: EntityStore, size = 10_000, maxCodeBytes = 256 * 1024 * 1024) {
     this.#entities = entities;
-    this.#cache = new LruCache(size);
+    this.#cache = new LruCache(size, { max: maxCodeBytes, of: (doc) => doc.exec.code.length + DOC_OVERHEAD });
   }
 
   get(namespace: string, name: string): ActionDoc | undefined {

@@ -99,6 +99,23 @@ describe('LruCache', () => {
     expect(lru.get('a')).toBe(1);
     expect(lru.size).toBe(2);
   });
+
+  it('evicts the least recently used while the total weight is over its bound, keeping the newest', () => {
+    const lru = new LruCache<string, string>(100, { max: 10, of: (v) => v.length });
+    lru.set('a', 'xxxx');
+    lru.set('b', 'xxxx');
+    expect(lru.weight).toBe(8);
+    lru.set('c', 'xxxx');
+    expect(lru.get('a')).toBeUndefined();
+    expect(lru.weight).toBe(8);
+    lru.set('b', 'x'); // replacing counts the new weight only
+    expect(lru.weight).toBe(5);
+    lru.set('huge', 'x'.repeat(50));
+    expect([lru.get('b'), lru.get('c'), lru.get('huge')?.length]).toEqual([undefined, undefined, 50]);
+    expect(lru.weight).toBe(50);
+    lru.delete('huge');
+    expect([lru.size, lru.weight]).toEqual([0, 0]);
+  });
 });
 
 describe('auth', () => {
