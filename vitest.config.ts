@@ -9,5 +9,8 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    setupFiles: ['./test/support/wait-defaults.ts'],
+    // as vi.waitFor (see wait-defaults.ts): polling waits for real processes on a busy machine
+    expect: { poll: { timeout: 10_000 } },
   },
 });
