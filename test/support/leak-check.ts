@@ -10,6 +10,31 @@ const MARK = '--brisk-container=';
 /** the checkout these tests run in (the runtime entry lives under its dist/) */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+function parentOf(pid: number): number | undefined {
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a container process is this test run's: a descendant of this process (the vitest main
+ * process, whose workers start the daemons), or an orphan (its daemon died without removing it).
+ * A container of another brisk on the machine (a benchmark, say) has a living parent elsewhere.
+ */
+function ofThisRun(pid: number): boolean {
+  let current: number | undefined = parentOf(pid);
+  if (current === 1) return true;
+  for (let hops = 0; current !== undefined && current > 1 && hops < 32; hops += 1) {
+    if (current === process.pid) return true;
+    current = parentOf(current);
+  }
+  return false;
+}
+
 function containerProcesses(): Map<number, string> {
   const found = new Map<number, string>();
   for (const entry of readdirSync('/proc')) {
@@ -31,7 +56,7 @@ function containerProcesses(): Map<number, string> {
 export function watchContainers(): () => Promise<string[]> {
   const before = new Set(containerProcesses().keys());
   return async () => {
-    const leaked = () => [...containerProcesses()].filter(([pid]) => !before.has(pid));
+    const leaked = () => [...containerProcesses()].filter(([pid]) => !before.has(pid) && ofThisRun(pid));
     // Closing daemons destroy their containers asynchronously: give them a moment.
     for (let i = 0; i < 50 && leaked().length > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
     const left = leaked();
