@@ -1,7 +1,7 @@
 /** Flags every daemon command shares: where to listen, the data dir, the cluster token, logging. */
 import { Flags } from '@oclif/core';
 import { createLogger, LOG_LEVELS, type LogFn, type LogLevel } from '../daemon/log.js';
-import { portFlag } from './flags.js';
+import { countFlag, durationFlag, portFlag, stemCellFlag, type StemCellSetting } from './flags.js';
 
 export const daemonFlags = {
   host: Flags.string({ description: 'interface to listen on', default: '127.0.0.1' }),
@@ -25,6 +25,41 @@ export function namespaceLimits(flags: { 'invocations-per-minute'?: number; 'con
   return {
     ...(flags['invocations-per-minute'] === undefined ? {} : { invocationsPerMinute: flags['invocations-per-minute'] }),
     ...(flags['concurrent-invocations'] === undefined ? {} : { concurrentInvocations: flags['concurrent-invocations'] }),
+  };
+}
+
+/** Scheduler settings (`brisk scheduler`, `brisk up`). */
+export const schedulerPoolFlags = {
+  'stem-cell': stemCellFlag({
+    description: 'stem cells kept on every agent, as KIND,MEMORY[,COUNT] (repeatable; default nodejs:20,256,1; none for none)',
+    multiple: true,
+  }),
+  'queue-size': countFlag({ description: 'acquires the scheduler queues when nothing fits, before it answers with limit schedulerQueue (default 1000)' }),
+};
+
+/** The stem cells from `--stem-cell` values: the given ones, none for `none`, else the default. */
+export function stemCellsOf(values: readonly (StemCellSetting | null)[] | undefined, fallback: readonly StemCellSetting[]): StemCellSetting[] {
+  if (values === undefined || values.length === 0) return [...fallback];
+  return values.filter((value): value is StemCellSetting => value !== null);
+}
+
+/** Controller pool settings (`brisk controller`, `brisk up`). */
+export const controllerPoolFlags = {
+  'pause-grace': durationFlag({ description: 'pause an idle container after this long (default 1s)' }),
+  'idle-timeout': durationFlag({ description: 'release an idle container to the scheduler after this long (default 10m)' }),
+  'overflow-limit': countFlag({ description: 'requests that may wait for a container, per action, before 429 (default 256)' }),
+};
+
+/** The startController pool options from the flags given (defaults stay the daemon's). */
+export function controllerPoolOptions(flags: { 'pause-grace'?: number; 'idle-timeout'?: number; 'overflow-limit'?: number }): {
+  pauseGraceMs?: number;
+  idleTimeoutMs?: number;
+  overflowLimit?: number;
+} {
+  return {
+    ...(flags['pause-grace'] === undefined ? {} : { pauseGraceMs: flags['pause-grace'] }),
+    ...(flags['idle-timeout'] === undefined ? {} : { idleTimeoutMs: flags['idle-timeout'] }),
+    ...(flags['overflow-limit'] === undefined ? {} : { overflowLimit: flags['overflow-limit'] }),
   };
 }
 

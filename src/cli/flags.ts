@@ -4,6 +4,7 @@
  */
 import { Flags } from '@oclif/core';
 import { InvalidInputError } from '../errors.js';
+import { resolveKind } from '../model/kinds.js';
 
 const MEMORY_UNITS: Record<string, number> = { '': 1, m: 1, mb: 1, mib: 1, g: 1024, gb: 1024, gib: 1024 };
 
@@ -59,3 +60,28 @@ export const portFlag = Flags.custom<number>({
   },
   helpValue: 'PORT',
 });
+
+/** A stem-cell setting: keep `count` prewarmed containers of `kind` and `memoryMB` on every agent. */
+export interface StemCellSetting {
+  kind: string;
+  memoryMB: number;
+  count: number;
+}
+
+/**
+ * `KIND,MEMORY[,COUNT]` → a stem-cell setting, e.g. `nodejs:20,256` (count 1) or `nodejs:20,512MB,2`;
+ * `none` → null (no stem cells). The kind must be one this platform runs (`nodejs:default` resolves).
+ */
+export function parseStemCell(input: string): StemCellSetting | null {
+  if (input.trim() === 'none') return null;
+  const [kindText = '', memoryText = '', countText = '1', ...rest] = input.split(',').map((part) => part.trim());
+  const kind = resolveKind(kindText);
+  if (rest.length > 0 || kind === undefined || memoryText === '') {
+    throw new InvalidInputError(`'${input}' is not a stem-cell setting; use KIND,MEMORY[,COUNT] with a supported kind, e.g. nodejs:20,256,2 (or none).`);
+  }
+  const count = parseNonNegativeInt(countText);
+  if (count === 0 || count > 100) throw new InvalidInputError(`'${input}': the count of stem cells must be 1..100.`);
+  return { kind, memoryMB: parseMemoryMB(memoryText), count };
+}
+
+export const stemCellFlag = Flags.custom<StemCellSetting | null>({ parse: async (input) => parseStemCell(input), helpValue: 'KIND,MEMORY[,COUNT]' });

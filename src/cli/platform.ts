@@ -23,6 +23,12 @@ export interface PlatformOptions {
   port?: number;
   /** agent capacity in MB */
   memoryMB: number;
+  /** stem cells kept on every agent; default EMBEDDED_STEM_CELLS */
+  stemCells?: { kind: string; memoryMB: number; count: number }[];
+  /** the scheduler's queue bound; default the scheduler's */
+  queueSize?: number;
+  /** the controller's pool settings; defaults the controller's */
+  pool?: { pauseGraceMs?: number; idleTimeoutMs?: number; overflowLimit?: number };
   /** per-namespace throttles of the REST API; defaults as startApiServer's */
   limits?: { invocationsPerMinute?: number; concurrentInvocations?: number };
   /** namespace whose key is printed and saved; default `guest` */
@@ -77,7 +83,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       host: '127.0.0.1',
       port: 0,
       token: options.token,
-      stemCells: [...EMBEDDED_STEM_CELLS],
+      stemCells: options.stemCells ?? [...EMBEDDED_STEM_CELLS],
+      ...(options.queueSize === undefined ? {} : { queue: { maxSize: options.queueSize } }),
       log: log('scheduler'),
     });
     closers.push({ name: 'scheduler', close: () => scheduler.close() });
@@ -93,6 +100,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       host,
       port: options.port ?? 3233,
       limits: options.limits ?? {},
+      ...options.pool,
       log: log('controller'),
     });
     closers.push({ name: 'controller', close: () => controller.close() });

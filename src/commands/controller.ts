@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BriskCommand } from '../cli/base.js';
 import { openCliConfig } from '../cli/config.js';
-import { daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
+import { controllerPoolFlags, controllerPoolOptions, daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
 import { STORE_FILE, ensureDataDir, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
 import { reachableUrl } from '../cli/platform.js';
 import { waitForShutdown } from '../cli/shutdown.js';
@@ -17,6 +17,7 @@ export default class Controller extends BriskCommand {
   static override flags = {
     ...daemonFlags,
     ...namespaceLimitFlags,
+    ...controllerPoolFlags,
     scheduler: schedulerUrlFlag,
     port: portFlag({ description: 'REST API port (0 picks a free one)', default: 3233 }),
     id: Flags.string({ description: 'controller id (default: generated)' }),
@@ -42,6 +43,7 @@ export default class Controller extends BriskCommand {
           port: flags.port,
           log: loggerFor(flags, 'controller'),
           limits: namespaceLimits(flags),
+          ...controllerPoolOptions(flags),
           ...(flags.id === undefined ? {} : { controllerId: flags.id }),
         });
         const apihost = reachableUrl(controller.url);

@@ -3,8 +3,9 @@ import { Flags } from '@oclif/core';
 import { LOG_LEVELS, type LogLevel } from '../daemon/log.js';
 import { createClient } from '../client/client.js';
 import { BriskCommand } from '../cli/base.js';
+import { EMBEDDED_STEM_CELLS } from '../scheduler/daemon.js';
 import { DEFAULT_PROFILE, openCliConfig } from '../cli/config.js';
-import { daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits } from '../cli/daemon-flags.js';
+import { controllerPoolFlags, controllerPoolOptions, daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits, schedulerPoolFlags, stemCellsOf } from '../cli/daemon-flags.js';
 import { defaultAgentMemoryMB, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
 import { memoryFlag, portFlag } from '../cli/flags.js';
 import { sampleActionFile } from '../cli/package-root.js';
@@ -20,6 +21,8 @@ export default class Up extends BriskCommand {
   static override flags = {
     ...daemonFlags,
     ...namespaceLimitFlags,
+    ...schedulerPoolFlags,
+    ...controllerPoolFlags,
     port: portFlag({ description: 'REST API port (0 picks a free one)', default: 3233 }),
     memory: memoryFlag({ description: 'agent capacity for containers (default: half the host memory, 256..2048 MB)' }),
     profile: Flags.string({ description: 'CLI profile to save the API host and key in (default: the current one)' }),
@@ -107,6 +110,9 @@ export default class Up extends BriskCommand {
       port: flags.port,
       memoryMB: flags.memory ?? defaultAgentMemoryMB(totalmem()),
       limits: namespaceLimits(flags),
+      stemCells: stemCellsOf(flags['stem-cell'], EMBEDDED_STEM_CELLS),
+      ...(flags['queue-size'] === undefined ? {} : { queueSize: flags['queue-size'] }),
+      pool: controllerPoolOptions(flags),
       log: (component) => loggerFor(flags, component),
     });
     return { flags, dataDir, platform };

@@ -154,7 +154,7 @@ describe('separate daemons', () => {
       const token = randomBytes(24).toString('hex');
       const dataDir = join(dir, 'data');
       const common = ['--token', token, '--data-dir', dataDir, '--log-level', 'warn'];
-      const scheduler = await startDaemon<{ url: string; port: number }>(['scheduler', '--port', '0', ...common], env);
+      const scheduler = await startDaemon<{ url: string; port: number }>(['scheduler', '--port', '0', '--stem-cell', 'nodejs:20,128,2', ...common], env);
       daemons.push(scheduler);
       expect(scheduler.report.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
 
@@ -168,6 +168,8 @@ describe('separate daemons', () => {
       expect(await second.stop('SIGTERM')).toBe(0);
       const agent = await startDaemon<{ agentId: string }>(['agent', '--scheduler', scheduler.report.url, '--memory', '1GB', '--apihost', controller.report.apihost, ...common], env);
       daemons.push(agent);
+      // --stem-cell took effect: the agent keeps two prewarmed containers before any invoke
+      await vi.waitFor(() => expect(descendants(agent.pid)).toHaveLength(2));
 
       // The controller saved its API host and key as the current profile.
       expect((await brisk(['action', 'create', 'echo', join(dir, 'echo.js')], env)).exitCode).toBe(0);
@@ -183,6 +185,11 @@ describe('separate daemons', () => {
     },
     E2E_TIMEOUT,
   );
+
+  it('a malformed stem-cell setting is a usage error naming the form', async () => {
+    const run = await brisk(['scheduler', '--port', '0', '--data-dir', join(dir, 'sched'), '--stem-cell', 'python:3,256', '--json'], env);
+    expect(run).toMatchObject({ exitCode: 2, json: { code: 'INVALID_INPUT', message: expect.stringContaining('KIND,MEMORY[,COUNT]') } });
+  });
 
   it('an unknown command is a usage error, in the JSON envelope with --json', async () => {
     const run = await brisk(['nosuch', '--json'], env);

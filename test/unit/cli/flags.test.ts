@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDurationMs, parseMemoryMB, parseNonNegativeInt, parseTimeMs } from '../../../src/cli/flags.js';
+import { controllerPoolOptions, namespaceLimits, stemCellsOf } from '../../../src/cli/daemon-flags.js';
+import { parseDurationMs, parseMemoryMB, parseNonNegativeInt, parseStemCell, parseTimeMs } from '../../../src/cli/flags.js';
 
 describe('parseMemoryMB', () => {
   it.each([
@@ -54,5 +55,36 @@ describe('parseNonNegativeInt', () => {
     expect(parseNonNegativeInt('42')).toBe(42);
     expect(() => parseNonNegativeInt('-1')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     expect(() => parseNonNegativeInt('1.5')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+});
+
+describe('parseStemCell', () => {
+  it('reads KIND,MEMORY[,COUNT], resolving nodejs:default', () => {
+    expect(parseStemCell('nodejs:20,256')).toEqual({ kind: 'nodejs:20', memoryMB: 256, count: 1 });
+    expect(parseStemCell('nodejs:default, 512MB, 2')).toEqual({ kind: 'nodejs:20', memoryMB: 512, count: 2 });
+    expect(parseStemCell('none')).toBeNull();
+  });
+
+  it('refuses what it cannot read, saying the form', () => {
+    for (const bad of ['nodejs:20', 'python:3,256', 'nodejs:20,lots', 'nodejs:20,256,0', 'nodejs:20,256,101', 'nodejs:20,256,1,extra']) {
+      expect(() => parseStemCell(bad)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    }
+    expect(() => parseStemCell('python:3,256')).toThrow(/KIND,MEMORY\[,COUNT\]/);
+  });
+});
+
+describe('daemon flag values', () => {
+  const fallback = [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }];
+  it('stem cells: the given ones, none for none, else the default', () => {
+    expect(stemCellsOf(undefined, fallback)).toEqual(fallback);
+    expect(stemCellsOf([], fallback)).toEqual(fallback);
+    expect(stemCellsOf([null], fallback)).toEqual([]);
+    expect(stemCellsOf([{ kind: 'nodejs:18', memoryMB: 128, count: 3 }], fallback)).toEqual([{ kind: 'nodejs:18', memoryMB: 128, count: 3 }]);
+  });
+
+  it('controller pool and namespace limits: only the flags given', () => {
+    expect(controllerPoolOptions({})).toEqual({});
+    expect(controllerPoolOptions({ 'pause-grace': 50, 'idle-timeout': 60_000, 'overflow-limit': 10 })).toEqual({ pauseGraceMs: 50, idleTimeoutMs: 60_000, overflowLimit: 10 });
+    expect(namespaceLimits({ 'concurrent-invocations': 5 })).toEqual({ concurrentInvocations: 5 });
   });
 });
