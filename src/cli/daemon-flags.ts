@@ -1,7 +1,7 @@
 /** Flags every daemon command shares: where to listen, the data dir, the cluster token, logging. */
 import { Flags } from '@oclif/core';
 import { createLogger, LOG_LEVELS, type LogFn, type LogLevel } from '../daemon/log.js';
-import { countFlag, durationFlag, portFlag, stemCellFlag, type StemCellSetting } from './flags.js';
+import { durationFlag, portFlag, stemCellFlag, type StemCellSetting } from './flags.js';
 
 export const daemonFlags = {
   host: Flags.string({ description: 'interface to listen on', default: '127.0.0.1' }),
@@ -34,7 +34,7 @@ export const schedulerPoolFlags = {
     description: 'stem cells kept on every agent, as KIND,MEMORY[,COUNT] (repeatable; default nodejs:20,256,1; none for none)',
     multiple: true,
   }),
-  'queue-size': countFlag({ description: 'acquires the scheduler queues when nothing fits, before it answers with limit schedulerQueue (default 1000)' }),
+  'queue-size': Flags.integer({ description: 'acquires the scheduler queues when nothing fits, before it answers with limit schedulerQueue (default 1000)', min: 1 }),
 };
 
 /** The stem cells from `--stem-cell` values: the given ones, none for `none`, else the default. */
@@ -47,7 +47,7 @@ export function stemCellsOf(values: readonly (StemCellSetting | null)[] | undefi
 export const controllerPoolFlags = {
   'pause-grace': durationFlag({ description: 'pause an idle container after this long (default 1s)' }),
   'idle-timeout': durationFlag({ description: 'release an idle container to the scheduler after this long (default 10m)' }),
-  'overflow-limit': countFlag({ description: 'requests that may wait for a container, per action, before 429 (default 256)' }),
+  'overflow-limit': Flags.integer({ description: 'requests that may wait for a container, per action, before 429 (default 256)', min: 1 }),
 };
 
 /** The startController pool options from the flags given (defaults stay the daemon's). */

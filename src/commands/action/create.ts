@@ -9,7 +9,7 @@ export default class ActionCreate extends ApiCommand {
   static override examples = ['<%= config.bin %> action create hello hello.js', '<%= config.bin %> action create hello hello.js -p greeting Hi --memory 128MB --timeout 3s'];
   static override args = {
     name: Args.string({ description: 'action name (name, pkg/name or /namespace/name)', required: true }),
-    file: Args.string({ description: 'code file (.js, or .zip with --kind)', required: true }),
+    file: Args.string({ description: 'code file: .js source, or a .zip (package.json main or index.js)', required: true }),
   };
   static override flags = actionFlags;
   protected static override takesParamPairs = true;
