@@ -15,6 +15,10 @@
  * not exit: a run already on its way over a kept-alive connection would then meet a reset socket
  * and be charged to its action as "exited unexpectedly", while a 403 tells the controller the run
  * was never started, so it runs it on another container and has this one destroyed.
+ * After an error outside any activation (e.g. a promise rejected at load time) every later /run
+ * is answered 502 instead (the action is broken wherever it runs), with the error's report written
+ * to that run's tagged stderr so that its logs say why (and, if no run was in flight, not untagged
+ * at the time, which would duplicate it; so a container destroyed before any later run logs nothing).
  */
 import { activationStorage, installActivationEnv } from './context.js';
 import { fatalReport, installFatalErrorHandlers, type FatalError } from './fatal.js';
@@ -35,17 +39,24 @@ const runtime = new ActionRuntime({
   allowConcurrent: process.env.__OW_ALLOW_CONCURRENT === 'true',
   onActivationEnd: (context) => output.finish(context),
   onInitFailed: () => output.writeSentinels(),
+  writeStderr: (context, text) => output.writeFor(context, 'stderr', text),
 });
 const server = createRuntimeServer({ runtime });
 
 let failing = false;
 function onFatal(fatal: FatalError): void {
   try {
-    output.writeFor(fatal.culprit, 'stderr', fatalReport(fatal));
+    const report = fatalReport(fatal);
+    // The first error outside any activation with nothing in flight (e.g. at load time) goes to
+    // the logs of the later runs it fails (runtime.ts `fail`) instead: written here too, untagged,
+    // the agent would hand it to the first of them again (untagged output goes to the next
+    // activation collected), duplicating the stack.
+    const replayed = !failing && fatal.culprit === undefined && runtime.inFlight().length === 0;
+    if (!replayed) output.writeFor(fatal.culprit, 'stderr', report);
     // a later error: reported (above), the runtime is stopped already
     if (failing) return;
     failing = true;
-    runtime.fail({ error: fatal.error, culprit: fatal.culprit });
+    runtime.fail({ error: fatal.error, culprit: fatal.culprit, report });
   } catch {
     // the error handling itself failed: no state can be trusted any more
     process.exit(1);

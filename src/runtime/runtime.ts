@@ -4,7 +4,8 @@
  *
  * Status: `uninitialized → initializing → ready ⇄ running`, and `stopped` after a failed init, a
  * developer error (a synchronous throw) or an error that escaped the action asynchronously
- * ({@link ActionRuntime.fail}), after which the platform discards the container.
+ * ({@link ActionRuntime.fail}), after which the platform discards the container. A runtime stopped
+ * by an error that belongs to no activation answers later runs 502 rather than 403 (see `fail`).
  * With `allowConcurrent`, overlapping runs are accepted and the status never becomes `running`.
  */
 import { describeError, classifyOutcome, type RunOutcome } from './result.js';
@@ -26,6 +27,11 @@ export interface ActionRuntimeOptions {
   onActivationEnd?: (context: ActivationContext) => void;
   /** called after a failed init, before its reply is sent: write the (untagged) sentinels */
   onInitFailed?: () => void;
+  /**
+   * writes text to an activation's stderr (tagged with its id); used to put the report of an error
+   * outside any activation into the logs of each later run answered 502 for it. Default: not written.
+   */
+  writeStderr?: (context: ActivationContext, text: string) => void;
   /** `require` base directory of the action code; default process.cwd() */
   baseDir?: string;
 }
@@ -48,6 +54,17 @@ export interface FailOptions {
   error: unknown;
   /** the activation it escaped from, if known (see fatal.ts) */
   culprit: ActivationContext | undefined;
+  /**
+   * the text reported for the error (fatal.ts `fatalReport`); without a culprit it is written (via
+   * `writeStderr`) to the stderr of every later run answered 502. Default: nothing is written.
+   */
+  report?: string;
+}
+
+/** Why the runtime stopped, when the error belonged to no activation: every later /run gets this. */
+interface OutsideFailure {
+  readonly message: string;
+  readonly report: string | undefined;
 }
 
 /** One /run being executed; `aborted` is set once {@link ActionRuntime.fail} answered it. */
@@ -61,6 +78,7 @@ export class ActionRuntime {
   #status: RuntimeStatus = 'uninitialized';
   #action: ActionFunction | undefined;
   readonly #inFlight = new Set<InFlight>();
+  #outside: OutsideFailure | undefined;
   readonly #options: ActionRuntimeOptions;
 
   constructor(options: ActionRuntimeOptions = {}) {
@@ -84,12 +102,19 @@ export class ActionRuntime {
    * {@link Messages.failedByOther} (or {@link Messages.failedOutside} without a known culprit), so
    * that their records say the failure is not theirs. A culprit that already returned keeps its
    * reply (it was correct when sent). Each answered activation ends (`onActivationEnd`) here;
-   * whatever its action does later is ignored. Later /init and /run are refused with 403.
-   * Returns the number of activations answered.
+   * whatever its action does later is ignored. Later /init calls are refused with 403, and so are
+   * later /run calls when there was a culprit (the run was never started: the platform retries it
+   * elsewhere). Without a culprit (e.g. a promise the action code rejects at load time, which fires
+   * after /init answered 200) every later /run is answered 502 with {@link Messages.failedOutside}
+   * and ended (its stderr gets `options.report`, then its sentinels): the action is broken in every
+   * container, so moving the run on would only burn containers and lose the stack. Only the first
+   * call counts once stopped (the caller ignores later errors). Returns the number of activations answered.
    */
   fail(options: FailOptions): number {
+    const first = this.#status !== 'stopped';
     this.#status = 'stopped';
     const detail = describeError(options.error);
+    if (first && options.culprit === undefined) this.#outside = { message: Messages.failedOutside(detail), report: options.report };
     const flights = [...this.#inFlight];
     this.#inFlight.clear();
     for (const flight of flights) {
@@ -133,6 +158,7 @@ export class ActionRuntime {
 
   /** Handles the body of `POST /run`; resolves with the reply once the action has finished. */
   async run(body: unknown): Promise<Reply> {
+    if (this.#outside !== undefined) return this.#refuseOutside(body, this.#outside);
     const action = this.#action;
     if (action === undefined && this.#status === 'uninitialized') return error(403, Messages.notInitialized);
     if (action === undefined || this.#status === 'stopped' || (this.#status === 'running' && !this.#options.allowConcurrent)) {
@@ -175,6 +201,16 @@ export class ActionRuntime {
     else if (this.#status === 'running') this.#status = 'ready';
     this.#options.onActivationEnd?.(context);
     return { status: reply.status, body: reply.body };
+  }
+
+  /** A /run after an error outside any activation: a developer error, with the report in its logs. */
+  #refuseOutside(body: unknown, outside: OutsideFailure): Reply {
+    const env = activationEnv(isRecord(body) ? body : {});
+    const id = env.__OW_ACTIVATION_ID;
+    const context = newActivationContext(id !== undefined && TAGGABLE_ID.test(id) ? id : undefined, env);
+    if (outside.report !== undefined) this.#options.writeStderr?.(context, outside.report);
+    this.#options.onActivationEnd?.(context);
+    return error(502, outside.message);
   }
 }
 

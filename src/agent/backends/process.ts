@@ -6,6 +6,12 @@
  * A pid file per container (`<dataDir>/process/<containerId>.pid`) lets a later agent find and kill
  * children left by one that died; such children cannot be re-attached (their pipes are gone), so
  * they are reported as not adoptable and removed.
+ *
+ * Each container also gets its own temp directory, `<dataDir>/process/<containerId>.tmp`, passed as
+ * `TMPDIR` so that `os.tmpdir()` in the runtime (zip extraction) points there. The runtime removes
+ * its extraction directory when it exits normally; the backend removes the whole directory when the
+ * container is destroyed or exits, and at start for containers that are gone, so a SIGKILL, an OOM
+ * abort or an agent crash leaks nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +32,7 @@ export const RUNTIME_ENTRY = fileURLToPath(
 );
 
 export interface ProcessBackendOptions {
-  /** pid files go to `<dataDir>/process/` */
+  /** pid files and per-container temp directories go to `<dataDir>/process/` */
   dataDir: string;
   /** how long a runtime may take until its port answers; default 10000 ms */
   startTimeoutMs?: number;
@@ -67,6 +73,8 @@ export class ProcessBackend implements ContainerBackend {
   readonly #node: string;
   readonly #host: string;
   readonly #children = new Map<string, Child>();
+  /** ids between the start of create() and their tracking: their temp directory is not a leftover */
+  readonly #creating = new Set<string>();
   readonly #listeners = new Set<BackendListener>();
 
   constructor(options: ProcessBackendOptions) {
@@ -85,9 +93,25 @@ export class ProcessBackend implements ContainerBackend {
 
   async create(request: CreateContainerRequest): Promise<Address> {
     if (!CONTAINER_ID.test(request.containerId)) throw new ContainerOperationError(`invalid container id '${request.containerId}'`);
-    if (this.#children.has(request.containerId)) throw new ContainerOperationError(`container ${request.containerId} exists already`);
-    await mkdir(this.#dir, { recursive: true });
-    const port = await freePort(this.#host);
+    if (this.#children.has(request.containerId) || this.#creating.has(request.containerId)) throw new ContainerOperationError(`container ${request.containerId} exists already`);
+    this.#creating.add(request.containerId);
+    try {
+      return await this.#create(request);
+    } finally {
+      this.#creating.delete(request.containerId);
+    }
+  }
+
+  async #create(request: CreateContainerRequest): Promise<Address> {
+    const tmpDir = this.#tmpDir(request.containerId);
+    await mkdir(tmpDir, { recursive: true });
+    let port: number;
+    try {
+      port = await freePort(this.#host);
+    } catch (err) {
+      await rm(tmpDir, { recursive: true, force: true });
+      throw new ContainerOperationError(`container ${request.containerId} did not start: ${String(err)}`, { cause: err });
+    }
     const child = spawn(
       this.#node,
       [`--max-old-space-size=${request.memoryMB}`, this.#entry, `--brisk-container=${request.containerId}`],
@@ -98,6 +122,7 @@ export class ProcessBackend implements ContainerBackend {
           __OW_PORT: String(port),
           __OW_HOST: this.#host,
           __OW_ALLOW_CONCURRENT: 'true',
+          TMPDIR: tmpDir,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
         // Its own process group: a Ctrl-C in the agent's terminal reaches the agent only, which
@@ -148,8 +173,14 @@ export class ProcessBackend implements ContainerBackend {
     }
     await child.exited;
     await rm(this.#pidFile(containerId), { force: true });
+    await rm(this.#tmpDir(containerId), { recursive: true, force: true });
   }
 
+  /**
+   * The containers left by an earlier agent (a pid file but no child of ours). Also removes the
+   * temp directories that belong to no container at all (no pid file, not ours): those of a
+   * container whose pid file is there go when it is destroyed.
+   */
   async list(): Promise<LeftoverContainer[]> {
     let names: string[];
     try {
@@ -157,11 +188,11 @@ export class ProcessBackend implements ContainerBackend {
     } catch {
       return [];
     }
-    return names
-      .filter((n) => n.endsWith('.pid'))
-      .map((n) => n.slice(0, -'.pid'.length))
-      .filter((id) => !this.#children.has(id))
-      .map((containerId) => ({ containerId, adoptable: false }));
+    const ids = (suffix: string) => names.filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, -suffix.length));
+    const withPid = new Set(ids('.pid'));
+    const orphans = ids('.tmp').filter((id) => !withPid.has(id) && !this.#children.has(id) && !this.#creating.has(id));
+    await Promise.all(orphans.map((id) => rm(this.#tmpDir(id), { recursive: true, force: true })));
+    return [...withPid].filter((id) => !this.#children.has(id)).map((containerId) => ({ containerId, adoptable: false }));
   }
 
   subscribe(listener: BackendListener): () => void {
@@ -201,6 +232,7 @@ export class ProcessBackend implements ContainerBackend {
       markExited();
       if (entry.stopping) return;
       void rm(this.#pidFile(containerId), { force: true });
+      void rm(this.#tmpDir(containerId), { recursive: true, force: true });
       const oom = entry.stderrTail.includes(OOM_MARKER) || signal === 'SIGABRT' || code === 134;
       const detail = signal !== null ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`;
       for (const l of this.#listeners) l.exit({ containerId, reason: oom ? 'oom' : 'crash', detail });
@@ -238,6 +270,8 @@ export class ProcessBackend implements ContainerBackend {
     try {
       pid = Number((await readFile(file, 'utf8')).trim());
     } catch {
+      // no pid file: nothing to kill, but its temp directory may be there
+      if (!this.#creating.has(containerId)) await rm(this.#tmpDir(containerId), { recursive: true, force: true });
       return;
     }
     // Only kill the pid if it still is that container's runtime (pids get reused).
@@ -255,6 +289,7 @@ export class ProcessBackend implements ContainerBackend {
       }
     }
     await rm(file, { force: true });
+    await rm(this.#tmpDir(containerId), { recursive: true, force: true });
   }
 
   #get(containerId: string): Child {
@@ -265,6 +300,11 @@ export class ProcessBackend implements ContainerBackend {
 
   #pidFile(containerId: string): string {
     return path.join(this.#dir, `${containerId}.pid`);
+  }
+
+  /** The container's TMPDIR; removed with the container. */
+  #tmpDir(containerId: string): string {
+    return path.join(this.#dir, `${containerId}.tmp`);
   }
 }
 

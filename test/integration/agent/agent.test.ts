@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,6 +211,51 @@ describe('agent with the process backend', () => {
     await vi.waitFor(() => expect(isAlive(pid as number)).toBe(false));
     await vi.waitFor(() => expect(exitedOf('c7').reason).toBe('crash'));
     expect(await next.list()).toEqual([]);
+    expect(existsSync(path.join(dataDir, 'process', 'c7.tmp'))).toBe(false);
+  });
+});
+
+describe('process backend temp directories', () => {
+  const request = (containerId: string) => ({ containerId, kind: 'nodejs:20', memoryMB: 128, env: {} });
+  const tmpOf = (containerId: string) => path.join(dataDir, 'process', `${containerId}.tmp`);
+
+  it('gives each container its own TMPDIR under the data dir and removes it on destroy', async () => {
+    const address = await backend.create(request('t1'));
+    expect(existsSync(tmpOf('t1'))).toBe(true);
+    const code = `function main() { const os = require('os'); return { tmp: os.tmpdir(), env: process.env.TMPDIR } }`;
+    expect(await post(address, '/init', { value: { main: 'main', code } })).toEqual({ status: 200, body: { OK: true } });
+    expect(await post(address, '/run', { value: {}, activation_id: ID1 })).toEqual({ status: 200, body: { tmp: tmpOf('t1'), env: tmpOf('t1') } });
+    await backend.destroy('t1');
+    expect(existsSync(tmpOf('t1'))).toBe(false);
+  });
+
+  it('removes the directory of a container killed with SIGKILL, and all of them on close', async () => {
+    const exits: string[] = [];
+    backend.subscribe({ exit: (e) => exits.push(e.containerId), output: () => undefined });
+    await backend.create(request('t2'));
+    await backend.create(request('t3'));
+    await writeFile(path.join(tmpOf('t2'), 'brisk-zip-leftover'), 'x');
+    const [pid] = backend.pids();
+    process.kill(pid as number, 'SIGKILL');
+    await vi.waitFor(() => expect(exits).toEqual(['t2']));
+    await vi.waitFor(() => expect(existsSync(tmpOf('t2'))).toBe(false));
+    expect(existsSync(tmpOf('t3'))).toBe(true);
+    await backend.close();
+    expect(existsSync(tmpOf('t3'))).toBe(false);
+  });
+
+  it('removes a leftover temp directory without a pid file at the next start, and keeps live ones', async () => {
+    await backend.create(request('t4'));
+    await mkdir(path.join(tmpOf('gone'), 'brisk-zip-abc'), { recursive: true });
+    const next = new ProcessBackend({ dataDir, runtimeEntry: ENTRY });
+    // t4 has a pid file: it is a leftover container for `next`, whose destroy removes its directory
+    expect(await next.list()).toEqual([{ containerId: 't4', adoptable: false }]);
+    expect(existsSync(tmpOf('gone'))).toBe(false);
+    expect(existsSync(tmpOf('t4'))).toBe(true);
+    // a destroy of a container without pid file still removes its directory
+    await mkdir(tmpOf('gone2'));
+    await next.destroy('gone2');
+    expect(existsSync(tmpOf('gone2'))).toBe(false);
   });
 });
 

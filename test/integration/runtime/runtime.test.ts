@@ -271,6 +271,29 @@ describe('errors that escape an action asynchronously', () => {
     expect(untagged(rt.stderr)).toEqual([]);
   });
 
+  it('a rejection at load time (no culprit): /init 200, then every /run is a 502 developer error carrying the stack in its logs', async () => {
+    const rt = await startRuntime({ __OW_ALLOW_CONCURRENT: 'true' });
+    const loadTime = `Promise.reject(new Error('boom at load')); function main() { return { ran: true } }`;
+    expect(await post(rt, '/init', { value: { main: 'main', code: loadTime } })).toEqual({ status: 200, body: { OK: true } });
+    const header = 'Unhandled promise rejection: Error: boom at load';
+    const reply = { status: 502, body: { error: "The action's container failed because of an uncaught error outside any activation: Error: boom at load" } };
+    expect(await post(rt, '/run', { value: {}, activation_id: ID1 })).toEqual(reply);
+    expect(await post(rt, '/run', { value: {}, activation_id: ID2 })).toEqual(reply);
+    expect(rt.child.exitCode).toBeNull();
+
+    for (const id of [ID1, ID2]) {
+      await vi.waitFor(() => expect(tagged(rt.stderr, id).at(-1)).toBe(LOG_SENTINEL));
+      const lines = tagged(rt.stderr, id);
+      expect(lines[0]).toBe(header);
+      expect(lines.length).toBeGreaterThan(2);
+      for (const line of lines.slice(1, -1)) expect(line).toMatch(/^ {4}at /);
+      expect(tagged(rt.stdout, id)).toEqual([LOG_SENTINEL]);
+    }
+    // not also written untagged when it happened: the agent would give that copy to the next run too
+    expect(untagged(rt.stderr)).toEqual([]);
+    expect(untagged(rt.stdout)).toEqual([]);
+  });
+
   it('process.exit() by an action ends the process without untagged output', async () => {
     const rt = await startRuntime({ __OW_ALLOW_CONCURRENT: 'true' });
     const exitCode = `async function main(p) {

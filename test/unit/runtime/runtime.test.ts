@@ -211,6 +211,44 @@ describe('ActionRuntime', () => {
       });
     });
 
+    it('answers later runs 502 as a developer error, with the report in each one\'s stderr, when nobody is to blame', async () => {
+      const ended: (string | undefined)[] = [];
+      const written: [string | undefined, string][] = [];
+      const runtime = new ActionRuntime({
+        allowConcurrent: true,
+        onActivationEnd: (c) => ended.push(c.activationId),
+        writeStderr: (c, text) => written.push([c.activationId, text]),
+      });
+      // e.g. a promise the action code rejected at load time: it fires after /init answered 200
+      init(runtime, code);
+      expect(runtime.fail({ error: boom, culprit: undefined, report: 'Unhandled promise rejection: stack\n' })).toBe(0);
+      // a second error does not replace the first one's message
+      runtime.fail({ error: new Error('later'), culprit: undefined, report: 'other\n' });
+      const reply = { status: 502, body: { error: Messages.failedOutside('Error: async boom') } };
+      await expect(runtime.run({ value: {}, activation_id: 'n1' })).resolves.toEqual(reply);
+      await expect(runtime.run({ value: 5, activation_id: 'bad id!' })).resolves.toEqual(reply);
+      expect(written).toEqual([
+        ['n1', 'Unhandled promise rejection: stack\n'],
+        [undefined, 'Unhandled promise rejection: stack\n'],
+      ]);
+      expect(ended).toEqual(['n1', undefined]);
+      expect(runtime.status).toBe('stopped');
+      expect(init(runtime, code)).toEqual({ status: 403, body: { error: Messages.initTwice } });
+
+      // without a report (or writer) the run is still answered and ended
+      const quiet = new ActionRuntime();
+      init(quiet, code);
+      quiet.fail({ error: 'plain', culprit: undefined });
+      await expect(quiet.run({ value: {}, activation_id: 'q1' })).resolves.toEqual({ status: 502, body: { error: Messages.failedOutside('plain') } });
+    });
+
+    it('keeps refusing later runs with 403 when an error without culprit follows a stop', async () => {
+      const runtime = new ActionRuntime();
+      expect(init(runtime, 'function main( {').status).toBe(502);
+      runtime.fail({ error: boom, culprit: undefined });
+      await expect(runtime.run({ value: {} })).resolves.toEqual({ status: 403, body: { error: 'System not ready, status is stopped.' } });
+    });
+
     it('wins over an outcome that settled but was not yet replied', async () => {
       const { runtime, ended } = started();
       // the action returns synchronously; fail() comes before run() has picked the outcome up
