@@ -49,10 +49,17 @@ export interface ActivationStore {
    */
   put(record: ActivationRecord): void;
   get(namespace: string, activationId: string): ActivationRecord | undefined;
-  /** Newest `start` first. */
+  /**
+   * Newest `start` first. Waits until the records put before the call are written; while writes
+   * fail it answers at once from what is written merged with the matching buffered records.
+   */
   list(namespace: string, q: ActivationQuery): Promise<ActivationRecord[]>;
+  /** Same waiting and fallback as list. */
   count(namespace: string, q: Omit<ActivationQuery, 'limit' | 'skip'>): Promise<number>;
-  /** Resolves once everything buffered so far is written. */
+  /**
+   * Resolves once every record put before the call is written (later puts are not waited for);
+   * rejects when a write fails meanwhile.
+   */
   flush(): Promise<void>;
 }
 

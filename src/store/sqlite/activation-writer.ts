@@ -55,17 +55,30 @@ export const WRITER_WORKER_ENTRY = fileURLToPath(
 export type WriterRequest = { seq: number; rows: ActivationRow[] };
 export type WriterReply = { seq: number; error?: string };
 
+/**
+ * Writes batches on a worker thread. If the thread dies (an `error` or `exit`), the batches it held
+ * are rejected and the next write starts a fresh thread (the store's retry backoff bounds how often);
+ * the dead one is terminated. After close() every write rejects.
+ */
 export class WorkerWriter implements BatchWriter {
-  readonly #worker: Worker;
+  readonly #file: string;
+  #worker: Worker;
   readonly #waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
   #seq = 0;
   #failure: Error | undefined;
+  #closed = false;
+  #restarts = 0;
 
   constructor(file: string) {
-    this.#worker = new Worker(WRITER_WORKER_ENTRY, { workerData: { file } });
+    this.#file = file;
+    this.#worker = this.#start();
+  }
+
+  #start(): Worker {
+    const worker = new Worker(WRITER_WORKER_ENTRY, { workerData: { file: this.#file } });
     // The process may exit while the worker idles; close() is what flushes.
-    this.#worker.unref();
-    this.#worker.on('message', (reply: WriterReply) => {
+    worker.unref();
+    worker.on('message', (reply: WriterReply) => {
       const waiter = this.#waiting.get(reply.seq);
       if (waiter === undefined) return;
       this.#waiting.delete(reply.seq);
@@ -73,16 +86,27 @@ export class WorkerWriter implements BatchWriter {
       else waiter.reject(new Error(reply.error));
     });
     const fail = (error: Error) => {
+      // A replaced thread's late `exit` (after its `error`) must not fail its successor.
+      if (worker !== this.#worker || this.#failure !== undefined) return;
       this.#failure = error;
       for (const waiter of this.#waiting.values()) waiter.reject(error);
       this.#waiting.clear();
     };
-    this.#worker.on('error', fail);
-    this.#worker.on('exit', (code) => fail(new Error(`the activation writer thread exited (code ${code})`)));
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the activation writer thread exited (code ${code})`)));
+    return worker;
   }
 
   write(rows: ActivationRow[]): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new Error('the activation writer is closed'));
+    if (this.#failure !== undefined) {
+      // Only batches of the dead thread were waiting, and fail() rejected them all.
+      const dead = this.#worker;
+      this.#failure = undefined;
+      this.#restarts += 1;
+      this.#worker = this.#start();
+      void dead.terminate().catch(() => undefined);
+    }
     const seq = ++this.#seq;
     return new Promise<void>((resolve, reject) => {
       this.#waiting.set(seq, { resolve, reject });
@@ -90,11 +114,18 @@ export class WorkerWriter implements BatchWriter {
     });
   }
 
+  /** Whether the current thread has died (the next write starts a new one). */
   get failed(): boolean {
     return this.#failure !== undefined;
   }
 
+  /** How many times a dead thread was replaced (for tests and metrics). */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#worker.terminate();
   }
 }
