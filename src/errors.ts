@@ -197,6 +197,11 @@ export class PeerUnavailableError extends BriskError {
   }
 }
 
+/** The message of anything thrown: an Error's `message`, else its string form. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function isBriskError(error: unknown): error is BriskError {
   return error instanceof BriskError;
 }

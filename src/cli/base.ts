@@ -7,7 +7,7 @@
 import { format } from 'node:util';
 import { Command, Flags } from '@oclif/core';
 import { createClient, type BriskClient } from '../client/client.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, messageOf } from '../errors.js';
 import { openCliConfig, resolveApiTarget, type ApiTargetFlags } from './config.js';
 import { errorEnvelope, successEnvelope } from './envelope.js';
 import { plainStyle, renderTable, styleFor, type Style } from './format.js';
@@ -88,7 +88,7 @@ export abstract class BriskCommand extends Command {
       this.note('stopped');
     } catch (error) {
       process.exitCode = 5;
-      process.stderr.write(`error during shutdown: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`error during shutdown: ${messageOf(error)}\n`);
     } finally {
       waiter.dispose();
     }

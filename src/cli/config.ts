@@ -5,7 +5,7 @@
  */
 import Conf from 'conf';
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, messageOf } from '../errors.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -44,7 +44,7 @@ export function openCliConfig(options: OpenConfigOptions = {}): CliConfig {
     // 0o600: the file holds API keys.
     conf = new Conf<ConfigData>({ projectName: 'brisk', configFileMode: 0o600, ...(dir === undefined ? {} : { cwd: dir }) });
   } catch (error) {
-    throw new ConfigError(`Cannot read the brisk config: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new ConfigError(`Cannot read the brisk config: ${messageOf(error)}`, {
       cause: error,
       hint: 'Fix or delete the config file (set BRISK_CONFIG_DIR to use another directory).',
     });

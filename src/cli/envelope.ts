@@ -4,7 +4,7 @@
  * `status` equals the process exit code in both, so scripts can read one field.
  */
 import { Errors } from '@oclif/core';
-import { ActivationFailedError, ApiError, isBriskError } from '../errors.js';
+import { ActivationFailedError, ApiError, isBriskError, messageOf } from '../errors.js';
 import { DEFAULT_HINTS, exitCodeOf, type ExitCode } from './exit-codes.js';
 
 export interface SuccessEnvelope<T> {
@@ -63,7 +63,7 @@ export function errorEnvelope(error: unknown): ErrorEnvelope {
   if (error instanceof Errors.CLIError) {
     return { status: exitCode, name: error.name, code: 'USAGE', message: cleanMessage(error.message), exitCode, hint: DEFAULT_HINTS.USAGE! };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return {
     status: exitCode,
     name: error instanceof Error ? error.name : 'Error',

@@ -9,6 +9,7 @@ import { silentLog, type LogFn } from '../daemon/log.js';
 import type { Store } from '../store/types.js';
 import { startApiServer } from './api/server.js';
 import { createBalancer } from './balancer/balancer.js';
+import { messageOf } from '../errors.js';
 
 export interface ControllerOptions {
   /** the scheduler's ws:// URL */
@@ -74,7 +75,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       limits: options.limits,
-      onError: (error, context) => log('error', 'api error', { error: error instanceof Error ? error.message : String(error), ...context }),
+      onError: (error, context) => log('error', 'api error', { error: messageOf(error), ...context }),
     });
   } catch (error) {
     await balancer.close();

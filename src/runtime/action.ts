@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { extractZip, normaliseEntryName, type ZipLimits } from './zip.js';
+import { messageOf } from '../errors.js';
 
 export type ActionFunction = (params: unknown) => unknown;
 
@@ -135,7 +136,7 @@ export function loadZipAction(options: LoadZipActionOptions): LoadedZipAction {
     const archive = Buffer.from(options.code.trim(), 'base64');
     root = extractZip({ archive, parentDir: options.dir, limits: options.limits }).dir;
   } catch (err) {
-    throw new ActionLoadError(ZipActionMessages.uncompress(err instanceof Error ? err.message : String(err)), { cause: err });
+    throw new ActionLoadError(ZipActionMessages.uncompress(messageOf(err)), { cause: err });
   }
   const remove = (): void => fs.rmSync(root, { recursive: true, force: true });
 

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ZipError } from '../errors.js';
+import { messageOf, ZipError } from '../errors.js';
 
 export { ZipError, type ZipErrorCode } from '../errors.js';
 
@@ -151,7 +151,7 @@ export function readZipEntryData(archive: Buffer, entry: ZipEntry): Buffer {
       if (isNodeError(err) && err.code === 'ERR_BUFFER_TOO_LARGE') {
         throw new ZipError('ZIP_INTEGRITY', `entry '${entry.rawName}' inflates to more than its declared ${entry.uncompressedSize} bytes.`);
       }
-      throw new ZipError('ZIP_MALFORMED', `entry '${entry.rawName}' has invalid deflate data: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
+      throw new ZipError('ZIP_MALFORMED', `entry '${entry.rawName}' has invalid deflate data: ${messageOf(err)}.`, { cause: err });
     }
   }
   if (data.length !== entry.uncompressedSize) {

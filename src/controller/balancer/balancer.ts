@@ -20,7 +20,7 @@
  * `failed`, and they go back to the front of the overflow buffer for another container, each at
  * most `maxRequeues` times.
  */
-import { ThrottledError } from '../../errors.js';
+import { messageOf, ThrottledError } from '../../errors.js';
 import type { ExitReason, GrantedContainer, Message } from '../../daemon/protocol.js';
 import type { WsClient, WsClientOptions } from '../../daemon/transport.js';
 import { silentLog, type LogFn } from '../../daemon/log.js';
@@ -378,7 +378,7 @@ export class Balancer implements Invoker {
         }
       }
     } catch (error) {
-      failure = `The container of the action could not be used: ${error instanceof Error ? error.message : String(error)}`;
+      failure = `The container of the action could not be used: ${messageOf(error)}`;
     }
     const end = Date.now();
     if (start === 0) start = end;
@@ -397,7 +397,7 @@ export class Balancer implements Invoker {
       const exit: ExitKind = exitLogs?.exit === undefined ? undefined : exitLogs.exit.reason === 'oom' ? 'oom' : 'other';
       classified = classifyExit(phase, exit);
     } else {
-      failure = `The controller lost its connection to the container: ${errorText(result.error)}`;
+      failure = `The controller lost its connection to the container: ${messageOf(result.error)}`;
       classified = { response: internalError(failure), developerError: false, timedOut: false };
     }
 
@@ -444,7 +444,7 @@ export class Balancer implements Invoker {
     if (discarded) {
       const reason: ExitReason = classified.timedOut ? 'timeout' : exitLogs?.exit?.reason === 'oom' ? 'oom' : 'destroyed';
       await this.agents.destroy(entry.agentUrl, entry.containerId, reason).catch((error: unknown) => {
-        this.log('warn', 'destroy of a failed container did not succeed', { containerId: entry.containerId, error: errorText(error) });
+        this.log('warn', 'destroy of a failed container did not succeed', { containerId: entry.containerId, error: messageOf(error) });
       });
       this.scheduler.release([entry.containerId], 'failed');
     }
@@ -461,7 +461,7 @@ export class Balancer implements Invoker {
    * pumps so that a free or new container takes it.
    */
   private notReady(entry: Slot, pending: Pending, error: unknown): void {
-    const reason = errorText(error);
+    const reason = messageOf(error);
     const removed = this.table.remove(entry);
     // Its slot is freed after the removal, so the container never goes back into a free list.
     this.table.give(entry, Date.now());
@@ -576,7 +576,7 @@ export class Balancer implements Invoker {
         timeoutMs: this.logsTimeoutMs + awaitExitMs,
       });
     } catch (error) {
-      this.log('warn', 'log collection failed', { containerId: entry.containerId, error: errorText(error) });
+      this.log('warn', 'log collection failed', { containerId: entry.containerId, error: messageOf(error) });
       return null;
     }
   }
@@ -645,7 +645,7 @@ export class Balancer implements Invoker {
         entry.pausing = undefined;
         // Still running: keep using it as a running container.
         this.table.setPaused(entry, false);
-        this.log('warn', 'pause failed', { containerId: entry.containerId, error: errorText(error) });
+        this.log('warn', 'pause failed', { containerId: entry.containerId, error: messageOf(error) });
       },
     );
   }
@@ -740,10 +740,6 @@ export class Balancer implements Invoker {
 /** The whisk-internal-error text of an activation that could not get a container. */
 export function noCapacity(limit: string, message: string): Unavailable {
   return { limit, message: `No capacity to run this action (${limit}): ${message}` };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Builds the balancer (the controller's Invoker). It connects to the scheduler at once and reconnects by itself. */

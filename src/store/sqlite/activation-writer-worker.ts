@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { UPSERT_SQL, type ActivationRow, type WriterReply, type WriterRequest } from './activation-writer.js';
+import { messageOf } from '../../errors.js';
 
 const { file } = workerData as { file: string };
 const db = new BetterSqlite3(file);
@@ -22,7 +23,7 @@ parentPort?.on('message', ({ seq, rows }: WriterRequest) => {
     writeBatch(rows);
     reply = { seq };
   } catch (error) {
-    reply = { seq, error: error instanceof Error ? error.message : String(error) };
+    reply = { seq, error: messageOf(error) };
   }
   parentPort?.postMessage(reply);
 });
