@@ -6,9 +6,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startScheduler, type RunningScheduler } from '../../../src/scheduler/daemon.js';
-import type { GrantedContainer, MessageOf } from '../../../src/daemon/protocol.js';
+import type { GrantedContainer } from '../../../src/daemon/protocol.js';
 import type { ActionRef } from '../../../src/model/action.js';
-import { TOKEN, acquire, action, agentKnown, closeAll, fakeAgent, fakeController, quiet, scheduler, track, type FakeController, type FakePeer } from './harness.js';
+import { TOKEN, acquire, action, agentKnown, closeAll, fakeAgent, fakeController, granted, quiet, scheduler, track, type FakeController, type FakePeer } from './harness.js';
 
 afterEach(closeAll);
 
@@ -16,14 +16,6 @@ async function controller(s: RunningScheduler, id: string, options: { autoReleas
   const c = track(fakeController(s.url, { id, ...options }));
   await c.client.whenConnected(5_000);
   return c;
-}
-
-async function granted(c: FakePeer, requestId: string): Promise<MessageOf<'acquire.granted'>> {
-  return vi.waitFor(() => {
-    const g = c.of('acquire.granted').find((m) => m.requestId === requestId);
-    expect(g).toBeDefined();
-    return g!;
-  });
 }
 
 /** Every reply (grant or rejection) a controller received for one request id. */

@@ -28,6 +28,21 @@ export function track<T extends FakePeer>(peer: T): T {
   return peer;
 }
 
+/** Waits for the first message of `type` the peer received that matches, and returns it. */
+export async function firstReceived<T extends MessageType>(peer: FakePeer, type: T, match: (message: MessageOf<T>) => boolean = () => true): Promise<MessageOf<T>> {
+  return vi.waitFor(() => {
+    const found = peer.of(type).find(match);
+    expect(found).toBeDefined();
+    return found!;
+  });
+}
+
+/** The controller's grant of this acquire. */
+export const granted = (c: FakePeer, requestId: string) => firstReceived(c, 'acquire.granted', (m) => m.requestId === requestId);
+
+/** The controller's rejection of this acquire. */
+export const rejected = (c: FakePeer, requestId: string) => firstReceived(c, 'acquire.rejected', (m) => m.requestId === requestId);
+
 /** Waits until the scheduler has taken the agent's registration. */
 export async function agentKnown(s: RunningScheduler, agentId = 'agent1'): Promise<void> {
   await vi.waitFor(() => expect(s.state().agents.find((a) => a.agentId === agentId)?.connected).toBe(true));

@@ -1,28 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startScheduler } from '../../../src/scheduler/daemon.js';
-import type { MessageOf } from '../../../src/daemon/protocol.js';
-import { TOKEN, acquire, action, agentKnown, closeAll, closers, fakeAgent, fakeController, quiet, scheduler, track, type FakePeer } from './harness.js';
+import { TOKEN, acquire, action, agentKnown, closeAll, closers, fakeAgent, fakeController, firstReceived, granted, quiet, rejected, scheduler, track, type FakePeer } from './harness.js';
 
 afterEach(closeAll);
 
 async function controllerReady(c: FakePeer): Promise<void> {
   await c.client.whenConnected(5_000);
-}
-
-async function granted(c: FakePeer, requestId: string): Promise<MessageOf<'acquire.granted'>> {
-  return vi.waitFor(() => {
-    const g = c.of('acquire.granted').find((m) => m.requestId === requestId);
-    expect(g).toBeDefined();
-    return g!;
-  });
-}
-
-async function rejected(c: FakePeer, requestId: string): Promise<MessageOf<'acquire.rejected'>> {
-  return vi.waitFor(() => {
-    const r = c.of('acquire.rejected').find((m) => m.requestId === requestId);
-    expect(r).toBeDefined();
-    return r!;
-  });
 }
 
 describe('scheduler daemon', () => {
@@ -33,11 +16,7 @@ describe('scheduler daemon', () => {
     const ctl = track(fakeController(s.url, {}));
     await controllerReady(ctl);
     ctl.client.send(acquire('r1', action('hello')));
-    const create = await vi.waitFor(() => {
-      const c = agent.of('container.create')[0];
-      expect(c).toBeDefined();
-      return c!;
-    });
+    const create = await firstReceived(agent, 'container.create');
     expect(create).toMatchObject({ kind: 'nodejs:20', memoryMB: 256, prewarm: false });
     agent.client.send({ type: 'container.ready', containerId: create.containerId, address: { host: '127.0.0.1', port: 45000 } });
     expect(await granted(ctl, 'r1')).toEqual({
@@ -55,11 +34,7 @@ describe('scheduler daemon', () => {
     const ctl = track(fakeController(s.url, {}));
     await controllerReady(ctl);
     ctl.client.send(acquire('r1', action('hello')));
-    const create = await vi.waitFor(() => {
-      const c = agent.of('container.create')[0];
-      expect(c).toBeDefined();
-      return c!;
-    });
+    const create = await firstReceived(agent, 'container.create');
     agent.client.send({ type: 'container.failed', containerId: create.containerId, error: { code: 'CONTAINER_OPERATION_FAILED', message: 'node not found' } });
     expect(await rejected(ctl, 'r1')).toEqual({ type: 'acquire.rejected', requestId: 'r1', limit: 'containerCreateFailed', message: 'node not found' });
     expect(s.state().containers).toEqual([]);
