@@ -115,28 +115,14 @@ export class TestContainer {
 
 type AcquireHandler = (message: MessageOf<'acquire'>, conn: Connection) => void | Promise<void>;
 
-/** The fake scheduler: records every message; acquires are answered by the test's handler. */
-export class FakeScheduler {
+/** A fake daemon that controllers connect to: a real WebSocket server recording every message it gets. */
+abstract class RecordingPeer {
   readonly received: Message[] = [];
-  onAcquire: AcquireHandler = () => undefined;
-  private constructor(readonly server: WsServer) {}
+  #server: WsServer | undefined;
 
-  static async start(): Promise<FakeScheduler> {
-    let self: FakeScheduler | undefined;
-    const server = await startWsServer({
-      token: TOKEN,
-      serverId: 'fake-scheduler',
-      roles: ['controller'],
-      onConnection: (conn) => ({
-        onMessage: (message) => {
-          self?.received.push(message);
-          if (message.type === 'acquire') void self?.onAcquire(message, conn);
-        },
-        onClose: () => undefined,
-      }),
-    });
-    self = new FakeScheduler(server);
-    return self;
+  get server(): WsServer {
+    if (this.#server === undefined) throw new Error('not listening yet');
+    return this.#server;
   }
 
   get url(): string {
@@ -145,6 +131,38 @@ export class FakeScheduler {
 
   of<T extends Message['type']>(type: T): MessageOf<T>[] {
     return this.received.filter((m): m is MessageOf<T> => m.type === type);
+  }
+
+  /** Called for every message, after it was recorded. */
+  protected abstract handle(message: Message, conn: Connection): void;
+
+  protected async listen(serverId: string): Promise<this> {
+    this.#server = await startWsServer({
+      token: TOKEN,
+      serverId,
+      roles: ['controller'],
+      onConnection: (conn) => ({
+        onMessage: (message) => {
+          this.received.push(message);
+          this.handle(message, conn);
+        },
+        onClose: () => undefined,
+      }),
+    });
+    return this;
+  }
+}
+
+/** The fake scheduler: records every message; acquires are answered by the test's handler. */
+export class FakeScheduler extends RecordingPeer {
+  onAcquire: AcquireHandler = () => undefined;
+
+  static start(): Promise<FakeScheduler> {
+    return new FakeScheduler().listen('fake-scheduler');
+  }
+
+  protected handle(message: Message, conn: Connection): void {
+    if (message.type === 'acquire') void this.onAcquire(message, conn);
   }
 
   send(message: Message): void {
@@ -157,8 +175,7 @@ export class FakeScheduler {
 }
 
 /** The fake agent: pause/resume as SIGSTOP/SIGCONT of the runtime process, destroy kills it, logs from its tagged output. */
-export class FakeAgent {
-  readonly received: Message[] = [];
+export class FakeAgent extends RecordingPeer {
   readonly containers = new Map<string, TestContainer>();
   /** exit reason reported by logs.collect, per container */
   readonly exits = new Map<string, 'oom' | 'crash'>();
@@ -167,32 +184,13 @@ export class FakeAgent {
    * the container stays stopped) or 'ignore' (no reply at all, like an agent that hangs).
    */
   resumeMode: 'answer' | 'refuse' | 'ignore' = 'answer';
-  private constructor(readonly server: WsServer) {}
 
-  static async start(): Promise<FakeAgent> {
-    let self: FakeAgent | undefined;
-    const server = await startWsServer({
-      token: TOKEN,
-      serverId: 'fake-agent',
-      roles: ['controller'],
-      onConnection: (conn) => ({
-        onMessage: (message) => {
-          self?.received.push(message);
-          void self?.handle(message, conn);
-        },
-        onClose: () => undefined,
-      }),
-    });
-    self = new FakeAgent(server);
-    return self;
+  static start(): Promise<FakeAgent> {
+    return new FakeAgent().listen('fake-agent');
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  of<T extends Message['type']>(type: T): MessageOf<T>[] {
-    return this.received.filter((m): m is MessageOf<T> => m.type === type);
+  protected handle(message: Message, conn: Connection): void {
+    void this.reply(message, conn);
   }
 
   async create(containerId: string): Promise<TestContainer> {
@@ -201,7 +199,7 @@ export class FakeAgent {
     return container;
   }
 
-  private async handle(message: Message, conn: Connection): Promise<void> {
+  private async reply(message: Message, conn: Connection): Promise<void> {
     switch (message.type) {
       case 'pause':
       case 'resume': {
