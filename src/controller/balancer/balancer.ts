@@ -335,7 +335,10 @@ export class Balancer implements Invoker {
     let initTime: number | undefined;
     let result: ExchangeResult | undefined;
     let failure: string | undefined;
+    /** set only when this run waited for its container's resume (the record's `resumeTime`) */
+    let resumeTime: number | undefined;
     if (entry.paused || entry.resuming !== undefined) {
+      const resumeStart = Date.now();
       try {
         await this.ensureRunning(entry);
       } catch (error) {
@@ -343,6 +346,7 @@ export class Balancer implements Invoker {
         this.notReady(entry, pending, error);
         return;
       }
+      resumeTime = Date.now() - resumeStart;
     }
     // From here on the activation reached the container (init or run was sent), so its logs are
     // collected; one that never did ends in notReady() or fail(), whose records have no logs.
@@ -409,6 +413,7 @@ export class Balancer implements Invoker {
       start,
       end,
       initTime,
+      resumeTime,
       timedOut: classified.timedOut,
       response: classified.response,
     });

@@ -21,6 +21,11 @@ export interface RecordInput {
   end: number;
   /** ms spent in /init when this activation did the cold start; undefined when warm */
   initTime?: number | undefined;
+  /**
+   * ms this activation waited for its paused container to be resumed before its run (brisk-specific);
+   * undefined when the container was running already
+   */
+  resumeTime?: number | undefined;
   timedOut: boolean;
   response: ActivationResponse;
   logs?: string[];
@@ -29,13 +34,16 @@ export interface RecordInput {
 /**
  * The record: `start` is the start of init on a cold start (so `duration` includes init), else of
  * run. Annotations, in order: limits, path, kind, timeout, initTime (cold start only), waitTime
- * (receipt → start of init or run, never negative).
+ * (receipt → start of init or run, never negative), then resumeTime (brisk-specific, only when the
+ * run had to resume its paused container first; that time is part of waitTime). Appended last so
+ * that OpenWhisk's order is unchanged for clients that read annotations by position.
  */
 export function buildRecord(input: RecordInput): ActivationRecord {
   const { info } = input;
   const annotations: KeyValue[] = [info.limitsAnnotation, info.pathAnnotation, info.kindAnnotation, input.timedOut ? TIMEOUT_TRUE : TIMEOUT_FALSE];
   if (input.initTime !== undefined) annotations.push({ key: 'initTime', value: input.initTime });
   annotations.push({ key: 'waitTime', value: Math.max(0, input.start - input.receivedAt) });
+  if (input.resumeTime !== undefined) annotations.push({ key: 'resumeTime', value: input.resumeTime });
   const end = Math.max(input.end, input.start);
   return {
     namespace: input.subject,

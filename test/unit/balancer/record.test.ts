@@ -59,6 +59,26 @@ describe('buildRecord', () => {
     expect(record.duration).toBe(1000);
     expect(record.logs).toEqual(['l']);
   });
+
+  it('appends resumeTime after waitTime only when the run resumed its paused container', () => {
+    const resumed = buildRecord({
+      info,
+      subject: 'guest',
+      activationId: 'c'.repeat(32),
+      receivedAt: 1000,
+      start: 1003,
+      end: 1010,
+      resumeTime: 2,
+      timedOut: false,
+      response: { statusCode: 0, result: {} },
+    });
+    expect(resumed.annotations.map((a) => a.key)).toEqual(['limits', 'path', 'kind', 'timeout', 'waitTime', 'resumeTime']);
+    expect(resumed.annotations[4]).toEqual({ key: 'waitTime', value: 3 });
+    expect(resumed.annotations[5]).toEqual({ key: 'resumeTime', value: 2 });
+
+    const zero = buildRecord({ info, subject: 'guest', activationId: 'd'.repeat(32), receivedAt: 1000, start: 1000, end: 1001, resumeTime: 0, timedOut: false, response: { statusCode: 0, result: {} } });
+    expect(zero.annotations.at(-1)).toEqual({ key: 'resumeTime', value: 0 });
+  });
 });
 
 describe('actionInfoOf', () => {
