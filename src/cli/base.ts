@@ -126,9 +126,12 @@ export abstract class ApiCommand extends BriskCommand {
   /** A client for the resolved API target (flags, env, then the saved profile). */
   protected client(flags: ApiTargetFlags): BriskClient {
     const target = resolveApiTarget({ flags, config: openCliConfig() });
-    return createClient({ apihost: target.apihost, auth: target.auth });
+    return createClient({ apihost: target.apihost, auth: target.auth, ...(target.namespace === undefined ? {} : { namespace: target.namespace }) });
   }
 }
+
+/** `--profile` of the `brisk config` commands: the profile to read or change. */
+export const configProfileFlag = Flags.string({ description: 'profile to work on (default: the current one; env BRISK_PROFILE)' });
 
 /** `-p` for help output only: ApiCommand takes the pairs out of argv before oclif parses. */
 export const paramFlag = Flags.string({

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BriskCommand } from '../cli/base.js';
 import { openCliConfig } from '../cli/config.js';
-import { controllerPoolFlags, controllerPoolOptions, daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
+import { controllerPoolFlags, controllerPoolOptions, daemonFlags, loggerFor, metricsTokenOption, namespaceLimitFlags, namespaceLimits, portFlag, schedulerUrlFlag } from '../cli/daemon-flags.js';
 import { STORE_FILE, ensureDataDir, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
 import { reachableUrl } from '../cli/platform.js';
 import { waitForShutdown } from '../cli/shutdown.js';
 import { startController } from '../controller/daemon.js';
+import { createControllerMetrics } from '../controller/metrics.js';
 import { logWriteErrors, openSqliteStore } from '../store/index.js';
 
 export default class Controller extends BriskCommand {
@@ -31,7 +32,8 @@ export default class Controller extends BriskCommand {
       const dataDir = resolveDataDir(flags['data-dir']);
       const { token } = await resolveClusterToken({ flag: flags.token, dataDir, create: false });
       await ensureDataDir(dataDir);
-      const store = openSqliteStore({ file: join(dataDir, STORE_FILE), writeBehind: { onWriteError: logWriteErrors(loggerFor(flags, 'controller')) } });
+      const metrics = createControllerMetrics();
+      const store = openSqliteStore({ file: join(dataDir, STORE_FILE), writeBehind: { onWriteError: metrics.storeWriteErrors(logWriteErrors(loggerFor(flags, 'controller'))) } });
       let controller;
       try {
         const identity = store.entities.ensureIdentity('guest');
@@ -45,6 +47,8 @@ export default class Controller extends BriskCommand {
           limits: namespaceLimits(flags),
           ...controllerPoolOptions(flags),
           ...(flags.id === undefined ? {} : { controllerId: flags.id }),
+          metrics,
+          ...metricsTokenOption(flags),
         });
         const apihost = reachableUrl(controller.url);
         const auth = `${identity.uuid}:${identity.key}`;

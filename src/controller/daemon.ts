@@ -10,6 +10,8 @@ import type { Store } from '../store/types.js';
 import { startApiServer } from './api/server.js';
 import { createBalancer } from './balancer/balancer.js';
 import { messageOf } from '../errors.js';
+import { metricsHttpHandler } from '../daemon/metrics.js';
+import { bufferedOf, createControllerMetrics, type ControllerMetrics } from './metrics.js';
 
 export interface ControllerOptions {
   /** the scheduler's ws:// URL */
@@ -37,6 +39,13 @@ export interface ControllerOptions {
   /** how long start waits for the scheduler connection before serving anyway; default 5000 ms */
   schedulerConnectTimeoutMs?: number;
   log?: LogFn;
+  /**
+   * the controller's metrics, served at `GET /metrics` of the API; default a new set. Pass one made
+   * beforehand to also count the store's write errors (`metrics.storeWriteErrors`).
+   */
+  metrics?: ControllerMetrics;
+  /** bearer token `GET /metrics` requires; default none (open) */
+  metricsToken?: string;
 }
 
 export interface RunningController {
@@ -67,11 +76,15 @@ export async function startController(options: ControllerOptions): Promise<Runni
     // Serve anyway: the connection retries by itself; until then invokes end as "no capacity" records.
     log('warn', 'scheduler not reachable yet; serving without it until it is', { schedulerUrl: options.schedulerUrl });
   }
+  const metrics = options.metrics ?? createControllerMetrics();
+  metrics.observe({ stats: () => balancer.stats(), storeBuffered: () => bufferedOf(options.store.activations) });
   let api: Awaited<ReturnType<typeof startApiServer>>;
   try {
     api = await startApiServer({
       store: options.store,
-      invoker: balancer,
+      invoker: metrics.instrument(balancer),
+      httpHandler: metricsHttpHandler({ registry: metrics.registry, token: options.metricsToken }),
+      onErrorReply: (error) => metrics.errorReply(error),
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       limits: options.limits,

@@ -8,7 +8,7 @@
  * Heartbeats: each side pings every `heartbeatMs` and terminates a peer that did not answer the
  * previous ping. A client reconnects with exponential backoff and jitter until `close()`.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -56,6 +56,11 @@ export interface WsServerOptions {
   onConnection(conn: Connection): PeerHandlers;
   /** protocol faults of peers (bad frames), for the daemon's log */
   onProtocolError?(peer: string, error: Error): void;
+  /**
+   * Plain HTTP requests (not upgrades) on the same port, e.g. `GET /metrics`: return true when the
+   * request was answered. Requests it does not answer (and all of them without it) get 426.
+   */
+  httpHandler?(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
 export interface WsServer {
@@ -137,7 +142,8 @@ export async function startWsServer(options: WsServerOptions): Promise<WsServer>
   const live = new Map<string, { socket: WebSocket; conn: Connection }>();
   const alive = new WeakMap<WebSocket, boolean>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-  const http: Server = createServer((_req, res) => {
+  const http: Server = createServer((req, res) => {
+    if (options.httpHandler?.(req, res) === true) return;
     res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'WebSocket upgrade required' }));
   });
 

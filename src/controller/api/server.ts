@@ -40,6 +40,13 @@ export interface ApiServerOptions {
   /** errors nobody can be answered about (unexpected handler failures, background store writes); default console.error */
   /** a 500 or a background failure; `requestId` is the `code` of the 500 body, to match logs with answers */
   onError?: (error: unknown, context?: { requestId: string }) => void;
+  /**
+   * Answers plain requests before the API routes (e.g. `GET /metrics`); returns true when it
+   * answered. Default none.
+   */
+  httpHandler?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** told of every error the API answers with (after it is mapped to a reply), e.g. to count 429s */
+  onErrorReply?: (error: unknown, status: number) => void;
 }
 
 export interface RunningApiServer {
@@ -75,11 +82,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
+    if (options.httpHandler?.(req, res) === true) return;
     const requestId = nextRequestId();
     handle(deps, auth, req, clock()).then(
       (reply) => sendJson(res, reply),
       (error: unknown) => {
         const reply = errorReply(error, requestId);
+        options.onErrorReply?.(error, reply.status);
         if (reply.status === 500) onError(error, { requestId });
         if (res.headersSent) res.destroy();
         else sendJson(res, reply);
