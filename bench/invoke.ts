@@ -2,8 +2,8 @@
  * `npm run bench`: the warm invoke path through the controller against its physical floor, a direct
  * `POST /run` to the same runtime, measured in one run on this machine.
  *
- * - The platform runs as `brisk up` in a child process (scheduler, agent, controller, SQLite store,
- *   process backend), so the load generator does not share its event loop.
+ * - The platform runs as `brisk up --backend process` in a child process (scheduler, agent, controller,
+ *   SQLite store), so the load generator does not share its event loop.
  * - The floor is the same runtime (src/runtime, started by the same process backend) called directly.
  * - Both get the same no-op action, the same client (undici keep-alive pool), the same request counts:
  *   latency at concurrency 1 (p50/p99), throughput at concurrency 32.
@@ -13,13 +13,14 @@
  * (throughput window, default 8), `--json` (JSON only).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { ProcessBackend } from '../src/agent/backends/process.js';
 import { closedLoop, table, type LoadResult, type Target } from './lib/load.js';
+import { writeBenchSection } from './lib/report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NOOP = 'function main() { return {}; }';
@@ -60,7 +61,7 @@ interface Up {
 
 /** Starts `brisk up` in a child process and waits for its JSON report. */
 async function startBriskUp(dataDir: string, configDir: string): Promise<Up> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), 'up', '--port', '0', '--data-dir', dataDir, '--json', '--no-sample', ...UNTHROTTLED], {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), 'up', '--port', '0', '--data-dir', dataDir, '--json', '--no-sample', '--backend', 'process', ...UNTHROTTLED], {
     env: { ...process.env, BRISK_CONFIG_DIR: configDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -193,25 +194,12 @@ async function main(): Promise<void> {
     ].join('\n');
     if (!args.json) console.log(`${text}\n`);
     console.log(JSON.stringify(result, null, args.json ? 0 : 2));
-    if (args.write) await writeReport(text, result);
+    if (args.write) await writeBenchSection('warm-invoke', text, result);
   } finally {
     if (up !== undefined) await stopBriskUp(up);
     await backend.close();
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** Replaces the section between the markers in docs/benchmarks.md with this run's figures. */
-async function writeReport(text: string, result: unknown): Promise<void> {
-  const file = join(ROOT, 'docs/benchmarks.md');
-  const begin = '<!-- warm-invoke:begin -->';
-  const end = '<!-- warm-invoke:end -->';
-  const doc = await readFile(file, 'utf8');
-  const a = doc.indexOf(begin);
-  const b = doc.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`${file} has no ${begin} … ${end} section`);
-  const section = `${begin}\n\`\`\`\n${text}\n\`\`\`\n\n<details><summary>JSON</summary>\n\n\`\`\`json\n${JSON.stringify(result, null, 2)}\n\`\`\`\n</details>\n${end}`;
-  await writeFile(file, doc.slice(0, a) + section + doc.slice(b + end.length));
 }
 
 main().catch((error: unknown) => {

@@ -17,6 +17,9 @@ import type { Address } from '../daemon/protocol.js';
 
 export type BackendName = 'process' | 'runc' | 'docker';
 
+/** What node prints when its heap limit is reached: the runtime ran out of memory. */
+export const OOM_MARKER = 'JavaScript heap out of memory';
+
 export interface CreateContainerRequest {
   /** unique id, chosen by the scheduler */
   containerId: string;
@@ -24,6 +27,11 @@ export interface CreateContainerRequest {
   memoryMB: number;
   /** extra environment of the runtime (e.g. `__OW_API_HOST`) */
   env: Readonly<Record<string, string>>;
+  /**
+   * An OpenWhisk-compatible runtime image to run instead of brisk's own (blackbox actions): it keeps
+   * its own command and listens on 8080 for /init and /run. Only the docker backend supports it.
+   */
+  image?: string;
 }
 
 /** A container found by `list`, left by an earlier agent on this host. */

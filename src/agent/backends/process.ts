@@ -15,12 +15,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContainerOperationError } from '../../errors.js';
 import type { Address } from '../../daemon/protocol.js';
-import type { BackendListener, ContainerBackend, CreateContainerRequest, LeftoverContainer } from '../backend.js';
+import { OOM_MARKER, type BackendListener, type ContainerBackend, type CreateContainerRequest, type LeftoverContainer } from '../backend.js';
+import { freePort, waitForPort } from './port-probe.js';
 
 /**
  * The compiled runtime entry, next to this module in dist/ (src/agent/backends → src/runtime).
@@ -49,7 +49,6 @@ export interface ProcessBackendOptions {
   host?: string;
 }
 
-const OOM_MARKER = 'JavaScript heap out of memory';
 const STDERR_TAIL_CHARS = 4096;
 const CONTAINER_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 
@@ -89,6 +88,11 @@ export class ProcessBackend implements ContainerBackend {
   /** Pids of the running children, for tests and diagnostics. */
   pids(): number[] {
     return [...this.#children.values()].flatMap((c) => (c.process.pid === undefined ? [] : [c.process.pid]));
+  }
+
+  /** The pid of a running container's runtime, for diagnostics and benchmarks. */
+  pidOf(containerId: string): number | undefined {
+    return this.#children.get(containerId)?.process.pid;
   }
 
   async create(request: CreateContainerRequest): Promise<Address> {
@@ -248,19 +252,15 @@ export class ProcessBackend implements ContainerBackend {
   }
 
   async #waitForPort(child: Child): Promise<void> {
-    const deadline = Date.now() + this.#startTimeoutMs;
     let exited = false;
     void child.exited.then(() => (exited = true));
-    for (;;) {
-      if (exited) {
-        throw new ContainerOperationError(`container ${child.containerId} exited during start: ${child.stderrTail.trim().slice(-500)}`);
-      }
-      if (await canConnect(this.#host, child.port)) return;
-      if (Date.now() > deadline) {
-        throw new ContainerOperationError(`container ${child.containerId} did not listen within ${this.#startTimeoutMs} ms`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitForPort({
+      host: this.#host,
+      port: child.port,
+      timeoutMs: this.#startTimeoutMs,
+      failure: () => (exited ? new ContainerOperationError(`container ${child.containerId} exited during start: ${child.stderrTail.trim().slice(-500)}`) : undefined),
+      timeout: () => new ContainerOperationError(`container ${child.containerId} did not listen within ${this.#startTimeoutMs} ms`),
+    });
   }
 
   async #killLeftover(containerId: string): Promise<void> {
@@ -306,29 +306,4 @@ export class ProcessBackend implements ContainerBackend {
   #tmpDir(containerId: string): string {
     return path.join(this.#dir, `${containerId}.tmp`);
   }
-}
-
-/** Asks the kernel for a free port on the address the runtime will listen on. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -26,7 +26,7 @@ import type { Address } from '../../daemon/protocol.js';
 import { buildImage, type BuiltImage } from '../../image/rootfs.js';
 import { OOM_MARKER, type BackendListener, type ContainerBackend, type CreateContainerRequest, type LeftoverContainer } from '../backend.js';
 import { Cgroups } from '../cgroup.js';
-import { ContainerNetwork } from '../network/container-network.js';
+import { ContainerNetwork, type ContainerNetworkAttachment } from '../network/container-network.js';
 import { runCommand, startDetached } from './runc/command.js';
 import { containerSpec, RUNTIME_PORT } from './runc/spec.js';
 import { waitForPort } from './port-probe.js';
@@ -57,6 +57,8 @@ export interface RuncBackendOptions {
   startTimeoutMs?: number;
   /** default /sys/fs/cgroup */
   cgroupRoot?: string;
+  /** network namespaces kept ready for the next creates; default 2 (0 sets each up on demand) */
+  spareNetworks?: number;
 }
 
 interface Container {
@@ -75,7 +77,7 @@ interface Container {
 const CONTAINER_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 const STDERR_TAIL_CHARS = 4096;
 /** The verbs' timeouts: runc itself is quick; these only bound a wedged runc. */
-const TIMEOUTS = { create: 15_000, start: 10_000, delete: 15_000, pause: 5000, list: 5000 } as const;
+const TIMEOUTS = { create: 15_000, delete: 15_000, pause: 5000, list: 5000 } as const;
 
 export class RuncBackend implements ContainerBackend {
   readonly name = 'runc' as const;
@@ -93,6 +95,11 @@ export class RuncBackend implements ContainerBackend {
   readonly #containers = new Map<string, Container>();
   readonly #creating = new Set<string>();
   readonly #listeners = new Set<BackendListener>();
+  /** network slots set up ahead of need, so a create does not wait for `ip` (bounded: #spareTarget) */
+  readonly #spares: ContainerNetworkAttachment[] = [];
+  readonly #spareTarget: number;
+  #refilling: Promise<void> | undefined;
+  #closed = false;
 
   private constructor(options: RuncBackendOptions, image: BuiltImage, network: ContainerNetwork) {
     const dataDir = path.resolve(options.dataDir);
@@ -108,6 +115,7 @@ export class RuncBackend implements ContainerBackend {
     this.#pidsLimit = options.pidsLimit ?? 256;
     this.#tmpfsMB = options.tmpfsMB;
     this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.#spareTarget = options.spareNetworks ?? 2;
   }
 
   /** Checks runc, builds (or finds) the image and installs the container network. */
@@ -125,6 +133,7 @@ export class RuncBackend implements ContainerBackend {
       ...(options.claimsDir === undefined ? {} : { claimsDir: options.claimsDir }),
     });
     const backend = new RuncBackend(options, image, network);
+    backend.#cgroups.keepFreezerWarm();
     await mkdir(backend.#stateDir, { recursive: true });
     await mkdir(backend.#bundlesDir, { recursive: true });
     return backend;
@@ -145,7 +154,8 @@ export class RuncBackend implements ContainerBackend {
   async #create(request: CreateContainerRequest): Promise<Address> {
     const { containerId } = request;
     const bundle = this.#bundle(containerId);
-    const net = await this.#network.attach();
+    const net = this.#spares.shift() ?? (await this.#network.attach());
+    this.#refillSpares();
     let container: Container | undefined;
     try {
       await mkdir(bundle, { recursive: true });
@@ -164,9 +174,9 @@ export class RuncBackend implements ContainerBackend {
         swapAccounting: this.#cgroups.swapAccounting(),
       });
       await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-      const started = await startDetached(this.#runc, this.#args('create', '--bundle', bundle, containerId), { timeoutMs: TIMEOUTS.create });
+      // `run --detach` = create + start in one exec; runc returns once the process started
+      const started = await startDetached(this.#runc, this.#args('run', '--detach', '--bundle', bundle, containerId), { timeoutMs: TIMEOUTS.create });
       container = this.#track(containerId, net.slot, cgroupPath, started.stdout, started.stderr);
-      await runCommand(this.#runc, this.#args('start', containerId), { timeoutMs: TIMEOUTS.start });
       const tracked = container;
       await waitForPort({
         host: net.containerAddress,
@@ -236,11 +246,12 @@ export class RuncBackend implements ContainerBackend {
     for (const id of [...ids]) if (this.#containers.has(id) || this.#creating.has(id)) ids.delete(id);
     const slotsInUse = new Set<number>();
     for (const c of this.#containers.values()) slotsInUse.add(c.slot);
+    for (const spare of this.#spares) slotsInUse.add(spare.slot);
     for (const id of ids) {
       const slot = await this.#readSlot(id);
       if (slot !== undefined) slotsInUse.add(slot);
     }
-    if (this.#creating.size === 0) {
+    if (this.#creating.size === 0 && this.#refilling === undefined) {
       for (const slot of await this.#network.claimed()) if (!slotsInUse.has(slot)) await this.#network.release(slot);
     }
     return [...ids].map((containerId) => ({ containerId, adoptable: false }));
@@ -252,7 +263,24 @@ export class RuncBackend implements ContainerBackend {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#refilling;
     await Promise.all([...this.#containers.keys()].map((id) => this.destroy(id).catch(() => undefined)));
+    for (const spare of this.#spares.splice(0)) await this.#network.release(spare.slot);
+  }
+
+  /** Sets up spare network slots in the background, one refill at a time; failures only cost speed. */
+  #refillSpares(): void {
+    if (this.#refilling !== undefined || this.#closed || this.#spares.length >= this.#spareTarget) return;
+    this.#refilling = (async () => {
+      try {
+        while (!this.#closed && this.#spares.length < this.#spareTarget) this.#spares.push(await this.#network.attach());
+      } catch {
+        // e.g. the address range is full: creates set up their own network and report the error
+      } finally {
+        this.#refilling = undefined;
+      }
+    })();
   }
 
   /** Bytes of memory the container's cgroup uses (for the idle-memory benchmark and status). */
