@@ -1,5 +1,5 @@
 import { BriskCommand } from '../cli/base.js';
-import { daemonFlags, loggerFor, portFlag, schedulerPoolFlags, stemCellsOf } from '../cli/daemon-flags.js';
+import { daemonFlags, loggerFor, metricsTokenOption, placementOptions, portFlag, schedulerPoolFlags, stemCellsOf } from '../cli/daemon-flags.js';
 import { resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
 import { waitForShutdown } from '../cli/shutdown.js';
 import { EMBEDDED_STEM_CELLS, startScheduler } from '../scheduler/daemon.js';
@@ -27,7 +27,9 @@ export default class Scheduler extends BriskCommand {
         token,
         stemCells: stemCellsOf(flags['stem-cell'], EMBEDDED_STEM_CELLS),
         ...(flags['queue-size'] === undefined ? {} : { queue: { maxSize: flags['queue-size'] } }),
+        ...placementOptions(flags),
         log: loggerFor(flags, 'scheduler'),
+        ...metricsTokenOption(flags),
       });
       const report = { url: scheduler.url, port: scheduler.port, tokenSource: source, dataDir, pid: process.pid };
       if (this.jsonEnabled()) this.emitJson(report);

@@ -7,6 +7,8 @@
  *   agent      → scheduler   (agent.register, container.ready/failed/exited; ← container.create/destroy)
  *   controller → scheduler   (controller.register, acquire, release, usage; ← acquire.granted/rejected, evict, container.gone)
  *   controller → agent       (pause, resume, destroy, logs.collect; ← result, logs.result)
+ *   controller|observer → scheduler (decisions.request; ← decisions): the scheduler's decision log, read-only
+ *   controller|observer → scheduler (watch.subscribe, watch.unsubscribe; ← watch.cluster): the live view's cluster data
  *
  * Handshake: the client sends `Authorization: Bearer <cluster token>` on the upgrade request (a wrong
  * token is refused with HTTP 401 before any frame), then `hello` as its first frame; the server answers
@@ -15,6 +17,7 @@
  */
 import { z } from 'zod';
 import { ProtocolError } from '../errors.js';
+import { clusterViewSchema } from '../watch/snapshot.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -35,7 +38,8 @@ const kind = z.string().min(1).max(64);
 const memoryMB = z.number().int().positive().max(1_048_576);
 const epochMs = z.number().int().nonnegative();
 
-export const roleSchema = z.enum(['agent', 'controller']);
+/** `observer`: a read-only client (status views) that may only ask for reports such as `decisions.request`. */
+export const roleSchema = z.enum(['agent', 'controller', 'observer']);
 export type Role = z.infer<typeof roleSchema>;
 
 export const addressSchema = z.object({ host: z.string().min(1).max(255), port: z.number().int().min(1).max(65535) });
@@ -163,6 +167,68 @@ const acquireRejected = z.object({
 const evict = z.object({ type: z.literal('evict'), containerId: id });
 const containerGone = z.object({ type: z.literal('container.gone'), containerId: id, reason: exitReasonSchema });
 
+// ------------------------------------------------------------------ controller|observer → scheduler: the decision log
+
+/** Most decision records one `decisions` reply carries. */
+export const MAX_DECISIONS_PER_REPLY = 1000;
+
+/** One entry of the scheduler's bounded decision log: what was decided, on which inputs, and why. */
+export const decisionRecordSchema = z.object({
+  /** increasing from 1 per scheduler run */
+  seq: z.number().int().positive(),
+  /** epoch ms */
+  at: epochMs,
+  /** the policy's decision kind, or `stemCells` (refill) and `reject` (deadline passed, queue full) decided by the daemon */
+  decision: z.enum(['assignStemCell', 'create', 'evictThenCreate', 'queue', 'reject', 'stemCells']),
+  /** one sentence for an operator */
+  reason: z.string().max(1000),
+  /** the acquire it answers, absent for stem cell refills */
+  request: z
+    .object({ controllerId: id, requestId, action: z.string().max(700), kind, memoryMB, queued: z.boolean() })
+    .optional(),
+  agentId: id.optional(),
+  containerId: id.optional(),
+  evict: z.array(id).max(1000).optional(),
+  limit: z.string().max(100).optional(),
+  /** the pool as the decision saw it */
+  inputs: z.object({
+    connectedAgents: z.number().int().nonnegative(),
+    containers: z.number().int().nonnegative(),
+    queued: z.number().int().nonnegative(),
+    /** free memory of the chosen agent before the decision, MB */
+    agentFreeMB: z.number().int().optional(),
+  }),
+});
+export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+
+const decisionsRequest = z.object({
+  type: z.literal('decisions.request'),
+  requestId,
+  /** newest entries wanted, default 100 */
+  limit: z.number().int().positive().max(MAX_DECISIONS_PER_REPLY).optional(),
+  /** only entries with a greater `seq` (to follow the log) */
+  afterSeq: z.number().int().nonnegative().optional(),
+});
+const decisions = z.object({
+  type: z.literal('decisions'),
+  requestId,
+  /** oldest first */
+  entries: z.array(decisionRecordSchema).max(MAX_DECISIONS_PER_REPLY),
+  /** entries the log keeps at most */
+  capacity: z.number().int().nonnegative(),
+  /** `seq` of the newest entry ever logged (0 when none) */
+  lastSeq: z.number().int().nonnegative(),
+});
+
+// ------------------------------------------------------------------ controller|observer → scheduler: the watch stream
+
+/** Start receiving `watch.cluster` (at once, then every 500 ms while subscribed; latest only). */
+const watchSubscribe = z.object({ type: z.literal('watch.subscribe') });
+/** Stop receiving `watch.cluster` (also implied by closing the connection). */
+const watchUnsubscribe = z.object({ type: z.literal('watch.unsubscribe') });
+/** The cluster as the live view shows it: agents, queue, recent decisions (src/watch/snapshot.ts). */
+const watchCluster = z.object({ type: z.literal('watch.cluster'), cluster: clusterViewSchema });
+
 // ------------------------------------------------------------------ controller → agent, and replies
 
 const pause = z.object({ type: z.literal('pause'), requestId, containerId: id });
@@ -218,6 +284,11 @@ export const messageSchema = z.discriminatedUnion('type', [
   logsCollect,
   result,
   logsResult,
+  decisionsRequest,
+  decisions,
+  watchSubscribe,
+  watchUnsubscribe,
+  watchCluster,
 ]);
 
 export type Message = z.infer<typeof messageSchema>;

@@ -16,12 +16,18 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { createLogger, type LogFn } from '../daemon/log.js';
 import { ConfigError } from '../errors.js';
-import { CloseCode, type ExitReason, type Message, type MessageOf, type MessageType, type Role } from '../daemon/protocol.js';
+import { CloseCode, MAX_DECISIONS_PER_REPLY, type ExitReason, type Message, type MessageOf, type MessageType, type Role } from '../daemon/protocol.js';
 import { startWsServer, type Connection } from '../daemon/transport.js';
 import { actionKey, type ActionRef } from '../model/action.js';
 import { Pool, type AgentView, type AssignedContainer, type ContainerEffect, type ContainerView } from './pool.js';
-import { decideAcquire, decideStemCells, type Decision, type PolicyConfig, type StemCellCreate, type StemCellSpec } from './policy.js';
+import { cannotBeServed, decideAcquire, decideStemCells, type Decision, type PolicyConfig, type StemCellCreate, type StemCellSpec } from './policy.js';
+import { acquireEntry, DecisionLog, DEFAULT_DECISION_LOG_SIZE, inputsOf, stemCellEntry, type DecisionRecord } from './decision-log.js';
+import { PLACEMENT_STRATEGIES, type PlacementStrategy } from './placement.js';
 import { AcquireQueue, DEFAULT_QUEUE_SIZE, type QueueEntry } from './queue.js';
+import { metricsHttpHandler } from '../daemon/metrics.js';
+import { createSchedulerMetrics } from './metrics.js';
+import { buildClusterWatch, ClusterWatchPublisher } from './watch.js';
+import { WATCH_LIMITS } from '../watch/snapshot.js';
 
 
 export interface SchedulerOptions {
@@ -37,6 +43,12 @@ export interface SchedulerOptions {
   stemCells?: StemCellSpec[];
   /** `maxSize` default 1000 */
   queue?: { maxSize?: number };
+  /** where new containers go: `pack` (default) or `spread`; see placement.ts */
+  placement?: PlacementStrategy;
+  /** prefer agents that already hold an action's code, default true */
+  locality?: boolean;
+  /** decisions kept in the decision log (read with `decisions.request`), default 1000 */
+  decisionLogSize?: number;
   /** how long containers of a disconnected controller/agent (and unclaimed ones) are kept before being written off, default 30 s */
   peerGraceMs?: number;
   /** how long an owner may take to release an evicted container before the eviction counts as refused, default 5 s */
@@ -51,6 +63,8 @@ export interface SchedulerOptions {
   clock?: () => number;
   /** default: warn and error as JSON lines on stderr */
   log?: LogFn;
+  /** bearer token `GET /metrics` on the scheduler's port requires; default none (open) */
+  metricsToken?: string;
 }
 
 /** A copy of the scheduler's state, for status views and tests. */
@@ -65,6 +79,8 @@ export interface RunningScheduler {
   port: number;
   /** the current pool and queue (a copy; cheap enough for a status view, not for a hot loop) */
   state(): SchedulerState;
+  /** the newest entries of the decision log, oldest first (as `decisions.request` answers) */
+  decisions(options?: { limit?: number; afterSeq?: number }): DecisionRecord[];
   close(): Promise<void>;
 }
 
@@ -86,7 +102,7 @@ interface ControllerState {
 }
 
 type Handler<T extends MessageType> = (peer: Peer, message: MessageOf<T>) => void;
-type HandlerTable = { [T in MessageType]?: { role: Role; handle: Handler<T> } };
+type HandlerTable = { [T in MessageType]?: { roles: readonly Role[]; handle: Handler<T> } };
 
 function describe(action: ActionRef): string {
   return `${action.namespace}/${action.name}`;
@@ -103,6 +119,9 @@ const optionsSchema = z.object({
     .max(100)
     .optional(),
   queue: z.object({ maxSize: z.number().int().positive().max(1_000_000).optional() }).optional(),
+  placement: z.enum(PLACEMENT_STRATEGIES as [PlacementStrategy, ...PlacementStrategy[]]).optional(),
+  locality: z.boolean().optional(),
+  decisionLogSize: z.number().int().nonnegative().max(100_000).optional(),
   peerGraceMs: positiveMs.optional(),
   evictTimeoutMs: positiveMs.optional(),
   stemCellRetryMs: positiveMs.optional(),
@@ -125,7 +144,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
   const peerGraceMs = options.peerGraceMs ?? 30_000;
   const evictTimeoutMs = options.evictTimeoutMs ?? 5_000;
   const stemCellRetryMs = options.stemCellRetryMs ?? 5_000;
-  const config: PolicyConfig = { stemCells: options.stemCells ?? [], maxQueueSize: options.queue?.maxSize ?? DEFAULT_QUEUE_SIZE };
+  const config: PolicyConfig = {
+    stemCells: options.stemCells ?? [],
+    maxQueueSize: options.queue?.maxSize ?? DEFAULT_QUEUE_SIZE,
+    placement: options.placement ?? 'pack',
+    locality: options.locality ?? true,
+  };
+  const decisionLog = new DecisionLog({ capacity: options.decisionLogSize ?? DEFAULT_DECISION_LOG_SIZE });
 
   const pool = new Pool();
   const queue = new AcquireQueue({ maxSize: config.maxQueueSize });
@@ -136,6 +161,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
   /** containers being created for an acquire → that acquire */
   const creating = new Map<string, QueueEntry>();
   const stemCellBackoff = new Map<string, number>();
+  const metrics = createSchedulerMetrics({
+    state: () => ({ agents: [...pool.agents.values()], containers: [...pool.containers.values()], queue: queue.list() }),
+    queueCapacity: config.maxQueueSize,
+  });
 
   const newContainerId = (): string => `c${randomBytes(8).toString('hex')}`;
 
@@ -164,7 +193,33 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
 
   function reject(entry: QueueEntry, limit: string, message: string): void {
     log('info', 'acquire rejected', { requestId: entry.requestId, controllerId: entry.controllerId, limit });
+    metrics.rejected(limit);
     replyTo(entry, { type: 'acquire.rejected', requestId: entry.requestId, limit, message });
+  }
+
+  /** A rejection the daemon decides itself (queue full, deadline passed, create failed): logged, then sent. */
+  function rejectLogged(entry: QueueEntry, limit: string, message: string, now: number): void {
+    decisionLog.record({
+      at: now,
+      decision: 'reject',
+      reason: message,
+      request: { controllerId: entry.controllerId, requestId: entry.requestId, action: entry.key, kind: entry.action.kind, memoryMB: entry.action.memoryMB, queued: true },
+      limit,
+      inputs: inputsOf(pool),
+    });
+    reject(entry, limit, message);
+  }
+
+  /**
+   * The policy's decision for an acquire, recorded in the decision log. A queued acquire that stays
+   * queued is not recorded again (the queue is re-offered on every tick).
+   */
+  function decide(entry: QueueEntry, queued: boolean, now: number): Decision {
+    pool.queuedRequests = queue.size;
+    const request = { ...entry, queued };
+    const decision = decideAcquire(pool, request, config);
+    if (!(queued && decision.kind === 'queue')) decisionLog.record(acquireEntry(pool, request, decision, now));
+    return decision;
   }
 
   /** Sends the grant; false when the requester can no longer take it (the caller destroys the container). */
@@ -188,7 +243,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
   /** Puts an acquire whose container will not come back in its old queue place, if still wanted. */
   function requeue(entry: QueueEntry, now: number): void {
     if (!wanted(entry, now)) return;
-    if (!queue.insert(entry)) reject(entry, 'schedulerQueue', `The scheduler queue is full (${config.maxQueueSize} acquires waiting); try again later.`);
+    if (!queue.insert(entry)) rejectLogged(entry, 'schedulerQueue', `The scheduler queue is full (${config.maxQueueSize} acquires waiting); try again later.`, now);
   }
 
   function carry(effects: readonly ContainerEffect[]): void {
@@ -229,7 +284,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     carry(t.effects);
     if (!entry) return;
     if (createFailure !== undefined) {
-      if (wanted(entry, now)) reject(entry, 'containerCreateFailed', createFailure);
+      if (wanted(entry, now)) rejectLogged(entry, 'containerCreateFailed', createFailure, now);
     } else requeue(entry, now);
   }
 
@@ -247,7 +302,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     creating.set(containerId, entry);
     log('debug', 'creating container for acquire', { containerId, agentId, controllerId: entry.controllerId, requestId: entry.requestId });
     if (!sendToAgent(agentId, { type: 'container.create', containerId, kind: action.kind, memoryMB: action.memoryMB, prewarm: false })) {
-      pool.containers.delete(containerId);
+      pool.remove(containerId);
       creating.delete(containerId);
       markAgentLost(agentId, now);
       requeue(entry, now);
@@ -259,7 +314,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     pool.put({ state: 'starting', containerId, agentId: create.agentId, kind: create.kind, memoryMB: create.memoryMB, purpose: { type: 'stemCell' } });
     log('debug', 'creating stem cell', { containerId, ...create });
     if (!sendToAgent(create.agentId, { type: 'container.create', containerId, kind: create.kind, memoryMB: create.memoryMB, prewarm: true })) {
-      pool.containers.delete(containerId);
+      pool.remove(containerId);
       markAgentLost(create.agentId, now);
     }
   }
@@ -289,7 +344,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
         return true;
       case 'evictThenCreate': {
         if (!queued && queue.full) {
-          reject(entry, 'schedulerQueue', `The scheduler queue is full (${config.maxQueueSize} acquires waiting); try again later.`);
+          rejectLogged(entry, 'schedulerQueue', `The scheduler queue is full (${config.maxQueueSize} acquires waiting); try again later.`, now);
           return true;
         }
         let waiting = false;
@@ -305,8 +360,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
         }
         if (!waiting) {
           // Only stem cells stood in the way and they are gone: decide again (a create now fits).
-          pool.queuedRequests = queue.size;
-          return apply(entry, decideAcquire(pool, { ...entry, queued }, config), queued, now);
+          return apply(entry, decide(entry, queued, now), queued, now);
         }
         if (!queued) queue.insert(entry);
         return false;
@@ -329,6 +383,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
   function serve(): void {
     const now = clock();
     const skip = new Set<string>();
+    // Smallest memory found impossible to place in this pass: larger heads are skipped without a
+    // decision (unless a stem cell fits them), so a long queue costs one decision per pass, not one per head.
+    let noRoomFor = Number.POSITIVE_INFINITY;
     for (let guard = queue.size * 2 + 2; guard > 0; guard--) {
       const entry = queue.nextServable(skip);
       if (!entry) break;
@@ -336,16 +393,40 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
         queue.remove(entry);
         continue;
       }
-      pool.queuedRequests = queue.size;
-      if (!apply(entry, decideAcquire(pool, { ...entry, queued: true }, config), true, now)) skip.add(entry.key);
+      if (cannotBeServed(pool, entry.action, noRoomFor)) {
+        skip.add(entry.key);
+        continue;
+      }
+      const decision = decide(entry, true, now);
+      if (decision.kind === 'queue' && decision.waitingFor === 'capacity') noRoomFor = Math.min(noRoomFor, entry.action.memoryMB);
+      if (!apply(entry, decision, true, now)) skip.add(entry.key);
     }
     pool.queuedRequests = queue.size;
+    refillStemCells(now);
+  }
+
+  /**
+   * Stem cells for the agents whose pool changed since the last refill (no other agent can have
+   * fallen short), so a refill costs O(changed agents), not O(agents). While acquires wait, free
+   * memory is theirs: the changes are kept for later.
+   */
+  function refillStemCells(now: number): void {
+    if (config.stemCells.length === 0 || queue.size > 0) return;
+    const changed = pool.takeChangedAgents();
+    if (changed.length === 0) return;
     const exclude = new Set<string>();
     for (const [agentId, until] of stemCellBackoff) {
       if (until > now) exclude.add(agentId);
-      else stemCellBackoff.delete(agentId);
+      else {
+        stemCellBackoff.delete(agentId);
+        changed.push(agentId);
+      }
     }
-    for (const create of decideStemCells(pool, config, { exclude })) startStemCell(create, now);
+    for (const agentId of exclude) pool.markChanged(agentId);
+    const creates = decideStemCells(pool, config, { exclude, agents: new Set(changed) });
+    if (creates.length === 0) return;
+    decisionLog.record(stemCellEntry(pool, creates, now));
+    for (const create of creates) startStemCell(create, now);
   }
 
   // ---------------------------------------------------------------- handlers
@@ -367,13 +448,14 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     peer.id = msg.agentId;
     agentConns.set(msg.agentId, peer.conn);
     pool.setAgent({ agentId: msg.agentId, controlUrl: msg.controlUrl, memoryMB: msg.memoryMB, connected: true });
+    backends.set(msg.agentId, msg.backend);
     const reported = new Map(msg.containers.map((c) => [c.containerId, c]));
     for (const c of pool.onAgent(msg.agentId)) {
       const r = reported.get(c.containerId);
       reported.delete(c.containerId);
       if (!r) {
         // The agent no longer has it (it restarted, or the container died while it was away).
-        if (c.state === 'prewarm' || c.state === 'unclaimed') pool.containers.delete(c.containerId);
+        if (c.state === 'prewarm' || c.state === 'unclaimed') pool.remove(c.containerId);
         else gone(c.containerId, 'destroyed', now);
       } else if (c.state === 'starting') onReady(c.containerId, r.address, now);
       else if (c.state === 'assigned' && !c.address) pool.put({ ...c, address: r.address });
@@ -468,11 +550,21 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     entryConn.set(entry, peer.conn);
     // One line per action: a newcomer never overtakes an older acquire of the same action.
     if (queue.hasAction(entry.key)) {
-      if (!queue.insert(entry)) reject(entry, 'schedulerQueue', `The scheduler queue is full (${config.maxQueueSize} acquires waiting); try again later.`);
+      metrics.acquired('queue');
+      if (!queue.insert(entry)) rejectLogged(entry, 'schedulerQueue', `The scheduler queue is full (${config.maxQueueSize} acquires waiting); try again later.`, now);
+      else {
+        decisionLog.record({
+          at: now,
+          decision: 'queue',
+          reason: `behind ${queue.countOf(entry.key) - 1} older acquire(s) of this action: one line per action, served in arrival order`,
+          request: { controllerId: entry.controllerId, requestId: entry.requestId, action: entry.key, kind: entry.action.kind, memoryMB: entry.action.memoryMB, queued: false },
+          inputs: inputsOf(pool),
+        });
+      }
       return;
     }
-    pool.queuedRequests = queue.size;
-    const decision = decideAcquire(pool, { ...entry, queued: false }, config);
+    const decision = decide(entry, false, now);
+    metrics.acquired(decision.kind);
     log('debug', 'acquire', { controllerId: peer.id, requestId: msg.requestId, action: describe(msg.action), decision: decision.kind });
     apply(entry, decision, false, now);
     if (decision.kind !== 'queue') serve();
@@ -498,20 +590,37 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     if (refused) serve();
   };
 
+  /** Read-only: the newest entries of the decision log, at most MAX_DECISIONS_PER_REPLY. */
+  const decisionsRequest: Handler<'decisions.request'> = (peer, msg) => {
+    const limit = Math.min(msg.limit ?? 100, MAX_DECISIONS_PER_REPLY);
+    peer.conn.send({
+      type: 'decisions',
+      requestId: msg.requestId,
+      entries: decisionLog.recent({ limit, ...(msg.afterSeq === undefined ? {} : { afterSeq: msg.afterSeq }) }),
+      capacity: decisionLog.capacity,
+      lastSeq: decisionLog.lastSeq,
+    });
+  };
+
   const table: HandlerTable = {
-    'agent.register': { role: 'agent', handle: agentRegister },
-    'container.ready': { role: 'agent', handle: containerReady },
-    'container.failed': { role: 'agent', handle: containerFailed },
-    'container.exited': { role: 'agent', handle: containerExited },
-    'controller.register': { role: 'controller', handle: controllerRegister },
-    acquire: { role: 'controller', handle: acquire },
-    release: { role: 'controller', handle: release },
-    usage: { role: 'controller', handle: usage },
+    'agent.register': { roles: ['agent'], handle: agentRegister },
+    'container.ready': { roles: ['agent'], handle: containerReady },
+    'container.failed': { roles: ['agent'], handle: containerFailed },
+    'container.exited': { roles: ['agent'], handle: containerExited },
+    'controller.register': { roles: ['controller'], handle: controllerRegister },
+    acquire: { roles: ['controller'], handle: acquire },
+    release: { roles: ['controller'], handle: release },
+    usage: { roles: ['controller'], handle: usage },
+    'decisions.request': { roles: ['controller', 'observer'], handle: decisionsRequest },
+    'watch.subscribe': { roles: ['controller', 'observer'], handle: (peer) => watch.subscribe(peer.conn) },
+    'watch.unsubscribe': { roles: ['controller', 'observer'], handle: (peer) => watch.unsubscribe(peer.conn) },
   };
 
   /** A peer that said goodbye (1000/1001) is routine; one whose connection broke is worth a warning. */
   function onClose(peer: Peer, code: number): void {
     const now = clock();
+    watch.unsubscribe(peer.conn);
+    if (peer.conn.role === 'observer') return;
     const level = code === CloseCode.normal || code === CloseCode.goingAway ? 'info' : 'warn';
     if (peer.conn.role === 'agent') {
       if (agentConns.get(peer.id) !== peer.conn) return; // replaced by a newer connection
@@ -534,10 +643,11 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
   function tick(): void {
     const now = clock();
     for (const entry of queue.expired(now)) {
-      reject(
+      rejectLogged(
         entry,
         'queueDeadline',
         `Waited ${now - entry.enqueuedAt} ms in the scheduler queue for a container of ${entry.action.memoryMB} MB for action ${describe(entry.action)}; no capacity became free before the deadline.`,
+        now,
       );
     }
     for (const [controllerId, state] of controllers) {
@@ -549,10 +659,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     for (const agent of [...pool.agents.values()]) {
       if (agent.connected || agent.lostSince === undefined || now - agent.lostSince < peerGraceMs) continue;
       for (const c of pool.onAgent(agent.agentId)) gone(c.containerId, 'destroyed', now);
-      pool.agents.delete(agent.agentId);
+      pool.removeAgent(agent.agentId);
       log('warn', 'agent written off', { agentId: agent.agentId });
     }
-    for (const c of [...pool.containers.values()]) {
+    for (const c of pool.watchedContainers()) {
       if (c.state === 'unclaimed' && now - c.since >= peerGraceMs) destroy(c.containerId, 'not claimed by any controller', now);
       else if (c.state === 'assigned' && c.evicting && now - c.evicting.since >= evictTimeoutMs) pool.apply(c.containerId, { type: 'evictRefused' });
     }
@@ -560,20 +670,26 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
   }
 
   const schedulerId = options.schedulerId ?? `scheduler-${randomBytes(4).toString('hex')}`;
+  // The live view's cluster data (src/scheduler/watch.ts): built only while someone subscribed.
+  const backends = new Map<string, string>();
+  const watch = new ClusterWatchPublisher({
+    build: () => buildClusterWatch({ schedulerId, agents: pool.agents.values(), containers: pool.containers.values(), queue: { length: queue.size }, queueCapacity: config.maxQueueSize, decisions: decisionLog.recent({ limit: WATCH_LIMITS.decisions }), backends }),
+  });
   const server = await startWsServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     token: options.token,
     serverId: schedulerId,
-    roles: ['agent', 'controller'],
+    roles: ['agent', 'controller', 'observer'],
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
     onProtocolError: (peer, error) => log('warn', 'invalid message from peer', { peer, error: error.message }),
+    httpHandler: metricsHttpHandler({ registry: metrics.registry, token: options.metricsToken }),
     onConnection: (conn) => {
       const peer: Peer = { conn, id: conn.peerId };
       return {
         onMessage: (message) => {
-          const entry = table[message.type] as { role: Role; handle: (p: Peer, m: Message) => void } | undefined;
-          if (!entry || entry.role !== conn.role) {
+          const entry = table[message.type] as { roles: readonly Role[]; handle: (p: Peer, m: Message) => void } | undefined;
+          if (!entry || !entry.roles.includes(conn.role)) {
             log('warn', 'unexpected message type for this peer', { peer: conn.peerId, role: conn.role, type: message.type });
             return;
           }
@@ -595,8 +711,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     url: server.url,
     port: server.port,
     state: () => ({ agents: [...pool.agents.values()], containers: [...pool.containers.values()], queue: [...queue.list()] }),
+    decisions: (opts = {}) => decisionLog.recent(opts),
     close: async () => {
       clearInterval(timer);
+      watch.close();
       await server.close();
     },
   };

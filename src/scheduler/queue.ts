@@ -38,6 +38,9 @@ export class AcquireQueue {
   readonly maxSize: number;
   /** sorted by seq */
   private entries: QueueEntry[] = [];
+  /** membership and entries per action, so that `hasAction`, `countOf` and a repeated insert are O(1) */
+  private readonly members = new Set<QueueEntry>();
+  private readonly perAction = new Map<string, number>();
   private nextSeq = 0;
 
   constructor(options: AcquireQueueOptions = {}) {
@@ -65,6 +68,7 @@ export class AcquireQueue {
     if (this.full) return undefined;
     const entry = this.make(request, now);
     this.entries.push(entry);
+    this.added(entry);
     return entry;
   }
 
@@ -74,12 +78,40 @@ export class AcquireQueue {
    */
   insert(entry: QueueEntry): boolean {
     // Already waiting: inserting it twice would serve it twice.
-    if (this.entries.includes(entry)) return true;
+    if (this.members.has(entry)) return true;
     if (this.full) return false;
-    const at = this.entries.findIndex((e) => e.seq > entry.seq);
-    if (at === -1) this.entries.push(entry);
-    else this.entries.splice(at, 0, entry);
+    // Nearly always the newest: check the tail before searching.
+    const last = this.entries[this.entries.length - 1];
+    if (last === undefined || last.seq < entry.seq) this.entries.push(entry);
+    else {
+      let lo = 0;
+      let hi = this.entries.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.entries[mid]!.seq < entry.seq) lo = mid + 1;
+        else hi = mid;
+      }
+      this.entries.splice(lo, 0, entry);
+    }
+    this.added(entry);
     return true;
+  }
+
+  private added(entry: QueueEntry): void {
+    this.members.add(entry);
+    this.perAction.set(entry.key, (this.perAction.get(entry.key) ?? 0) + 1);
+  }
+
+  private removed(entry: QueueEntry): void {
+    this.members.delete(entry);
+    const n = (this.perAction.get(entry.key) ?? 0) - 1;
+    if (n <= 0) this.perAction.delete(entry.key);
+    else this.perAction.set(entry.key, n);
+  }
+
+  /** How many entries of this action wait. */
+  countOf(key: string): number {
+    return this.perAction.get(key) ?? 0;
   }
 
   /** The waiting entry of one controller's request (request ids collide across controllers). */
@@ -88,7 +120,7 @@ export class AcquireQueue {
   }
 
   hasAction(key: string): boolean {
-    return this.entries.some((e) => e.key === key);
+    return this.perAction.has(key);
   }
 
   /**
@@ -96,16 +128,20 @@ export class AcquireQueue {
    * False when it was not waiting.
    */
   remove(entry: QueueEntry): boolean {
-    const at = this.entries.indexOf(entry);
-    if (at === -1) return false;
-    this.entries.splice(at, 1);
+    if (!this.members.has(entry)) return false;
+    this.entries.splice(this.entries.indexOf(entry), 1);
+    this.removed(entry);
     return true;
   }
 
   /** Removes and returns every entry matching `predicate`, in order. */
   removeWhere(predicate: (entry: QueueEntry) => boolean): QueueEntry[] {
     const removed = this.entries.filter(predicate);
-    if (removed.length > 0) this.entries = this.entries.filter((e) => !predicate(e));
+    if (removed.length > 0) {
+      const gone = new Set(removed);
+      this.entries = this.entries.filter((e) => !gone.has(e));
+      for (const e of removed) this.removed(e);
+    }
     return removed;
   }
 

@@ -1,6 +1,6 @@
 import type { ActionRef } from '../../../src/model/action.js';
 import { actionKey } from '../../../src/model/action.js';
-import type { AgentView, AssignedContainer, ContainerView, PoolSnapshot, PrewarmContainer, StartingContainer } from '../../../src/scheduler/pool.js';
+import { Pool, type AgentView, type AssignedContainer, type ContainerView, type PrewarmContainer, type StartingContainer } from '../../../src/scheduler/pool.js';
 
 export const addr = { host: '127.0.0.1', port: 40000 };
 
@@ -38,10 +38,11 @@ export function starting(containerId: string, agentId: string, memoryMB = 256): 
   return { state: 'starting', containerId, agentId, kind: 'nodejs:20', memoryMB, purpose: { type: 'stemCell' } };
 }
 
-export function snapshot(agents: AgentView[], containers: ContainerView[], queuedRequests = 0): PoolSnapshot {
-  return {
-    agents: new Map(agents.map((a) => [a.agentId, a])),
-    containers: new Map(containers.map((c) => [c.containerId, c])),
-    queuedRequests,
-  };
+/** A pool holding exactly these agents and containers (the policy reads it through its indexes). */
+export function snapshot(agents: AgentView[], containers: ContainerView[], queuedRequests = 0): Pool {
+  const pool = new Pool();
+  for (const a of agents) pool.setAgent(a);
+  for (const c of containers) pool.put(c);
+  pool.queuedRequests = queuedRequests;
+  return pool;
 }

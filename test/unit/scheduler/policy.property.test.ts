@@ -5,11 +5,14 @@ import { Pool, usedMemory, type AgentView, type ContainerView } from '../../../s
 import { decideAcquire, decideStemCells, type PolicyConfig } from '../../../src/scheduler/policy.js';
 import { AcquireQueue } from '../../../src/scheduler/queue.js';
 import { snapshot } from './fixtures.js';
+import { expectIndexesConsistent } from './index-check.js';
 
 const KINDS = ['nodejs:20', 'nodejs:18'];
 const MEMORY = [128, 256, 512];
 const addr = { host: '127.0.0.1', port: 1 };
 const config: PolicyConfig = { stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], maxQueueSize: 5 };
+/** the policy under every placement setting an operator can choose */
+const configArb: fc.Arbitrary<PolicyConfig> = fc.record({ placement: fc.constantFrom('pack' as const, 'spread' as const), locality: fc.boolean() }).map((p) => ({ ...config, ...p }));
 
 const actionArb: fc.Arbitrary<ActionRef> = fc.record({
   namespace: fc.constantFrom('ns1', 'ns2'),
@@ -69,13 +72,18 @@ const snapshotArb = fc
 describe('policy properties', () => {
   it('every acquire decision respects memory, never evicts busy or starting containers, never hands out an owned one, and prefers stem cells', () => {
     fc.assert(
-      fc.property(snapshotArb, actionArb, fc.nat(6), (s, ref, queued) => {
+      fc.property(snapshotArb, actionArb, fc.nat(6), configArb, (s, ref, queued, config) => {
         const snap = snapshot(s.agents, s.containers, queued);
+        expectIndexesConsistent(snap);
         const d = decideAcquire(snap, { requestId: 'r', controllerId: 'me', action: ref, queued: false }, config);
         const stemAvailable = s.containers.some(
           (c) => c.state === 'prewarm' && c.kind === ref.kind && c.memoryMB === ref.memoryMB && snap.agents.get(c.agentId)?.connected,
         );
+        const roomAnywhere = s.agents.some((a) => a.connected && a.memoryMB - usedMemory(snap, a.agentId) >= ref.memoryMB);
+        // stem cell before create before evict
         if (stemAvailable) expect(d.kind).toBe('assignStemCell');
+        else if (roomAnywhere && ref.memoryMB <= Math.max(...s.agents.map((a) => a.memoryMB))) expect(d.kind).toBe('create');
+        expect(d.reason.length).toBeGreaterThan(0);
         switch (d.kind) {
           case 'assignStemCell': {
             const c = snap.containers.get(d.containerId)!;
@@ -120,11 +128,31 @@ describe('policy properties', () => {
     );
   });
 
-  it('stem cell decisions never exceed an agent memory', () => {
+  it('places by the chosen strategy: pack takes the least free agent that fits, spread the most free, locality first', () => {
     fc.assert(
-      fc.property(snapshotArb, (s) => {
+      fc.property(snapshotArb, actionArb, configArb, (s, ref, config) => {
+        const snap = snapshot(s.agents, s.containers);
+        const d = decideAcquire(snap, { requestId: 'r', controllerId: 'me', action: ref, queued: false }, config);
+        if (d.kind !== 'create') return;
+        const free = (id: string) => snap.agents.get(id)!.memoryMB - usedMemory(snap, id);
+        const fits = s.agents.filter((a) => a.connected && free(a.agentId) >= ref.memoryMB).map((a) => a.agentId);
+        const local = fits.filter((id) => s.containers.some((c) => c.agentId === id && c.state === 'assigned' && c.actionKey === actionKey(ref)));
+        const tier = config.locality && local.length > 0 ? local : fits;
+        const target = config.placement === 'spread' ? Math.max(...tier.map(free)) : Math.min(...tier.map(free));
+        expect(tier).toContain(d.agentId);
+        expect(free(d.agentId)).toBe(target);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stem cell decisions never exceed an agent memory, and looking only at some agents gives their part of the full answer', () => {
+    fc.assert(
+      fc.property(snapshotArb, fc.array(fc.constantFrom('n0', 'n1', 'n2', 'n3'), { maxLength: 4 }), (s, some) => {
         const snap = snapshot(s.agents, s.containers);
         const creates = decideStemCells(snap, config);
+        const wanted = new Set<string>(some);
+        expect(decideStemCells(snap, config, { agents: some })).toEqual(creates.filter((c) => wanted.has(c.agentId)));
         const added = new Map<string, number>();
         for (const c of creates) added.set(c.agentId, (added.get(c.agentId) ?? 0) + c.memoryMB);
         for (const [agentId, mem] of added) {
@@ -146,7 +174,7 @@ describe('policy properties', () => {
 
   it('a simulated pool over random sequences never overcommits, never changes a container owner or action, serves each action in order, and answers each acquire once although two controllers use the same request ids', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(512, 1024), { minLength: 1, maxLength: 3 }), fc.array(opArb, { maxLength: 60 }), (capacities, ops) => {
+      fc.property(fc.array(fc.constantFrom(512, 1024), { minLength: 1, maxLength: 3 }), fc.array(opArb, { maxLength: 60 }), configArb, (capacities, ops, config) => {
         const pool = new Pool();
         capacities.forEach((memoryMB, i) => pool.setAgent({ agentId: `n${i}`, controlUrl: 'ws://x', memoryMB, connected: true }));
         const queue = new AcquireQueue({ maxSize: config.maxQueueSize });
@@ -159,7 +187,14 @@ describe('policy properties', () => {
         let n = 0;
         let ids = 0;
 
+        const handedOut = new Set<string>(); // containers granted to a requester: never granted twice
+        const warmHits: string[] = [];
+        const grantOnce = (containerId: string) => {
+          expect(handedOut.has(containerId)).toBe(false);
+          handedOut.add(containerId);
+        };
         const check = () => {
+          expectIndexesConsistent(pool);
           for (const agent of pool.agents.values()) expect(usedMemory(pool, agent.agentId)).toBeLessThanOrEqual(agent.memoryMB);
           for (const c of pool.containers.values()) {
             if (c.state !== 'assigned') continue;
@@ -185,6 +220,7 @@ describe('policy properties', () => {
             case 'assignStemCell':
               if (queued) queue.remove(entry);
               pool.apply(d.containerId, { type: 'assign', owner: entry.controllerId, action: entry.action, now });
+              grantOnce(d.containerId);
               served(entry);
               return true;
             case 'create': {
@@ -193,6 +229,7 @@ describe('policy properties', () => {
               pool.put({ state: 'starting', containerId, agentId: d.agentId, kind: entry.action.kind, memoryMB: entry.action.memoryMB, purpose: { type: 'acquire', requestId: entry.requestId, controllerId: entry.controllerId, action: entry.action, deadline: 1e12 } });
               check();
               pool.apply(containerId, { type: 'ready', address: addr, now });
+              grantOnce(containerId);
               served(entry);
               return true;
             }
@@ -226,6 +263,15 @@ describe('policy properties', () => {
             const controllerId = `ctl${n++ % 2}`;
             const k = (nextId.get(controllerId) ?? 0) + 1;
             nextId.set(controllerId, k);
+            // 1. warm first: the controller reuses its own idle container of the action without asking
+            const warm = assigned().find((c) => c.state === 'assigned' && c.owner === controllerId && c.actionKey === actionKey(op.action) && c.inFlight === 0 && !c.evicting);
+            if (warm && !queue.hasAction(actionKey(op.action))) {
+              pool.apply(warm.containerId, { type: 'usage', inFlight: 1, paused: false, lastUsedAt: now });
+              warmHits.push(warm.containerId);
+              serve();
+              check();
+              continue;
+            }
             const entry = queue.make({ requestId: `q${k}`, controllerId, action: op.action, deadline: 1e12 }, now);
             sent.push(`${controllerId}:${entry.requestId}`);
             if (queue.hasAction(entry.key)) {

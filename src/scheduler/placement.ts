@@ -1,0 +1,81 @@
+/**
+ * Where a new container goes, when no stem cell serves the acquire. Pure: reads the pool's indexes,
+ * returns a choice with the reason an operator reads in the decision log.
+ *
+ * Two strategies an operator chooses between (`brisk scheduler --placement`):
+ * - `pack` (default): the connected agent with the LEAST free memory that still fits (best fit).
+ *   Hosts fill one after another, so whole hosts stay free for large actions or can be drained.
+ * - `spread`: the connected agent with the MOST free memory (worst fit). Load and containers are
+ *   spread evenly, so losing one host loses the smallest share of the warm pool.
+ *
+ * Locality (on by default, `--no-locality` turns it off) comes first in both: when agents that
+ * already hold a container of this action revision (its code is there, and with runc or docker its
+ * image layers are hot) have room, the choice is made among them only. With `spread` this keeps an
+ * action's containers together while spreading actions over hosts; without locality, `spread` also
+ * spreads each action's own containers.
+ *
+ * Cost: O(log agents) for the cluster-wide choice (a binary search in the pool's free-memory order)
+ * plus at most LOCALITY_SCAN agents for the locality tier (an action on more agents than that is
+ * judged on the first LOCALITY_SCAN that took it); never a scan of containers.
+ */
+import type { AgentFree, PoolSnapshot } from './pool.js';
+
+export type PlacementStrategy = 'pack' | 'spread';
+
+export const PLACEMENT_STRATEGIES: readonly PlacementStrategy[] = ['pack', 'spread'];
+
+/** Agents holding an action that the locality tier looks at, at most. */
+export const LOCALITY_SCAN = 64;
+
+export interface PlacementOptions {
+  /** default 'pack' */
+  readonly strategy?: PlacementStrategy;
+  /** prefer agents that already hold the action's code; default true */
+  readonly locality?: boolean;
+}
+
+export interface PlacementChoice {
+  readonly agentId: string;
+  /** the agent's free memory before the create */
+  readonly free: number;
+  /** chosen in the locality tier */
+  readonly local: boolean;
+  readonly reason: string;
+}
+
+function better(strategy: PlacementStrategy, a: AgentFree, b: AgentFree | undefined): boolean {
+  if (b === undefined) return true;
+  const byFree = strategy === 'pack' ? a.free - b.free : b.free - a.free;
+  return byFree < 0 || (byFree === 0 && a.agentId < b.agentId);
+}
+
+/**
+ * The agent a new container of `actionKey` needing `memoryMB` should be created on, or undefined
+ * when no connected agent has that much free memory.
+ */
+export function choosePlacement(snapshot: PoolSnapshot, want: { readonly actionKey: string; readonly memoryMB: number }, options: PlacementOptions = {}): PlacementChoice | undefined {
+  const strategy = options.strategy ?? 'pack';
+  const m = want.memoryMB;
+  const rule = strategy === 'pack' ? 'least free memory that fits' : 'most free memory';
+  if (options.locality ?? true) {
+    let best: AgentFree | undefined;
+    let holders = 0;
+    const holding = snapshot.actionAgents(want.actionKey);
+    for (const agentId of holding.keys()) {
+      if (++holders > LOCALITY_SCAN) break;
+      if (!snapshot.agents.get(agentId)?.connected) continue;
+      const candidate = { agentId, free: snapshot.freeMemory(agentId) };
+      if (candidate.free >= m && better(strategy, candidate, best)) best = candidate;
+    }
+    if (best) {
+      return {
+        ...best,
+        local: true,
+        reason: `${strategy}, locality: ${best.agentId} already holds this action (on ${holding.size} agent${holding.size === 1 ? '' : 's'}) and has the ${rule} among them (${best.free} MB free, ${m} MB needed)`,
+      };
+    }
+  }
+  const best = strategy === 'pack' ? snapshot.leastFreeFitting(m) : snapshot.mostFree();
+  if (!best || best.free < m) return undefined;
+  return { ...best, local: false, reason: `${strategy}: ${best.agentId} has the ${rule} (${best.free} MB free, ${m} MB needed)` };
+}
