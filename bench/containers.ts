@@ -19,6 +19,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerBackend } from '../src/agent/backend.js';
+import type { DockerBackend, DockerPauseMethod } from '../src/agent/backends/docker.js';
 import { ProcessBackend } from '../src/agent/backends/process.js';
 import { RuncBackend, type PauseMethod } from '../src/agent/backends/runc.js';
 import type { Address } from '../src/daemon/protocol.js';
@@ -187,20 +188,22 @@ function subjects(image: () => Promise<BuiltImage>): Subject[] {
     open: async (dataDir) => RuncBackend.open({ dataDir, image: await image(), pauseMethod }),
     memory: (backend, id) => (backend as RuncBackend).memoryUsage(id),
   });
+  const docker = (pauseMethod: DockerPauseMethod): Subject => ({
+    label: `docker (${pauseMethod === 'docker' ? 'Docker API' : 'cgroup freezer'})`,
+    backend: 'docker',
+    pauseMethod: pauseMethod === 'docker' ? 'Docker API' : 'cgroup freezer',
+    open: async (dataDir) => {
+      const { DockerBackend } = await import('../src/agent/backends/docker.js');
+      return DockerBackend.open({ dataDir, image: await image(), pauseMethod });
+    },
+    memory: (backend, id) => (backend as DockerBackend).memoryUsage(id),
+  });
   return [
     { label: 'process (floor)', backend: 'process', pauseMethod: 'SIGSTOP/SIGCONT', open: async (dataDir) => new ProcessBackend({ dataDir }), memory: processRss },
     runc('freezer'),
     runc('runc'),
-    {
-      label: 'docker (Docker API)',
-      backend: 'docker',
-      pauseMethod: 'Docker API',
-      open: async (dataDir) => {
-        const { DockerBackend } = await import('../src/agent/backends/docker.js');
-        return DockerBackend.open({ dataDir, image: await image() });
-      },
-      memory: async (backend, id) => (backend as unknown as { memoryUsage?: (id: string) => Promise<number> }).memoryUsage?.(id),
-    },
+    docker('docker'),
+    docker('freezer'),
   ];
 }
 
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
     results.push(await measure(subject, args));
   }
   const floor = results.find((r) => r.backend === 'process' && r.skipped === undefined);
-  const freezer = results.find((r) => r.pauseMethod === 'cgroup freezer' && r.skipped === undefined);
+  const freezer = results.find((r) => r.backend === 'runc' && r.pauseMethod === 'cgroup freezer' && r.skipped === undefined);
   const runc = freezer;
   const aims = {
     resumeUnder1msThroughFreezer: freezer?.resumeMs === undefined ? null : freezer.resumeMs.p50 < 1,

@@ -21,10 +21,12 @@ import { ContainerNotFoundError, isBriskError } from '../errors.js';
 import { silentLog, type LogFn } from '../daemon/log.js';
 import type { Address, AgentContainer, ErrorInfo, ExitReason, Message, MessageOf } from '../daemon/protocol.js';
 import { connectWs, startWsServer, type Connection, type WsClient, type WsServer } from '../daemon/transport.js';
-import type { ContainerBackend } from './backend.js';
+import type { BackendName, ContainerBackend } from './backend.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { ProcessBackend } from './backends/process.js';
+import { openBackend, type OpenBackendOptions } from './backends/select.js';
 import { ContainerLogs, LogBudget, type ContainerLogsOptions } from './logs.js';
+import { metricsHttpHandler } from '../daemon/metrics.js';
+import { createAgentMetrics } from './metrics.js';
 
 /** Log collection settings of an agent: the per-container options plus the agent-wide budget. */
 export interface AgentLogsOptions extends ContainerLogsOptions {
@@ -48,8 +50,15 @@ export interface AgentOptions {
   port?: number;
   /** capacity offered to the scheduler */
   memoryMB: number;
-  /** default: a ProcessBackend over dataDir (closed with the agent; a given backend is not closed) */
+  /** a backend made by the caller (not closed with the agent); else one is opened from `backendName` */
   backend?: ContainerBackend;
+  /**
+   * the backend the agent opens (and closes) when `backend` is not given; default `process`.
+   * Resolve `auto` with selectBackend() first.
+   */
+  backendName?: BackendName;
+  /** options of the opened backend (runc/docker image directory, container subnet, pause method) */
+  backendOptions?: Omit<OpenBackendOptions, 'name' | 'dataDir' | 'host'>;
   /** pid files and the like */
   dataDir: string;
   /** `__OW_API_HOST` of the containers */
@@ -65,12 +74,16 @@ export interface AgentOptions {
   heartbeatMs?: number;
   /** scheduler reconnect backoff; default the transport's */
   backoff?: { initialMs: number; maxMs: number };
+  /** bearer token `GET /metrics` on the control port requires; default none (open) */
+  metricsToken?: string;
 }
 
 export interface RunningAgent {
   agentId: string;
   /** ws://host:port of the control server */
   controlUrl: string;
+  /** the backend that runs its containers */
+  backend: BackendName;
   /** Stops the control server, disconnects, destroys every container. */
   close(): Promise<void>;
 }
@@ -109,7 +122,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Before anything else: the leftover cleanup below must never touch another live agent's containers.
   const lock = await lockDataDir(options.dataDir);
   const ownsBackend = options.backend === undefined;
-  const backend = options.backend ?? new ProcessBackend({ dataDir: options.dataDir, host });
+  const metrics = createAgentMetrics({ memoryMB: options.memoryMB });
+  let opened: ContainerBackend;
+  try {
+    opened = options.backend ?? (await openBackend({ ...options.backendOptions, name: options.backendName ?? 'process', dataDir: options.dataDir, host }));
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  const backend = metrics.instrument(opened);
   const containers = new Map<string, LiveContainer>();
   const exited = new Map<string, ExitedContainer>();
   const { maxAgentBytes, ...containerLogs } = options.logs ?? {};
@@ -373,6 +394,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       onClose: () => undefined,
     }),
     onProtocolError: (peer, error) => log('warn', 'protocol error from controller', { peer, error: error.message }),
+    httpHandler: metricsHttpHandler({ registry: metrics.registry, token: options.metricsToken }),
   });
   const controlUrl = `ws://${host.includes(':') ? `[${host}]` : host}:${control.port}`;
 
@@ -396,6 +418,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   return {
     agentId,
     controlUrl,
+    backend: backend.name,
     close: () =>
       (closed ??= (async () => {
         closing = true;

@@ -1,6 +1,10 @@
 /** Flags every daemon command shares: where to listen, the data dir, the cluster token, logging. */
 import { Flags } from '@oclif/core';
 import { createLogger, LOG_LEVELS, type LogFn, type LogLevel } from '../daemon/log.js';
+import type { BackendName } from '../agent/backend.js';
+import { BACKEND_CHOICES, PAUSE_CHOICES, probeHost, selectBackend, type BackendChoice, type PauseChoice, type BackendSelection, type OpenBackendOptions } from '../agent/backends/select.js';
+import { DEFAULT_CONTAINER_SUBNET, parseSubnet } from '../agent/network/addressing.js';
+import { DEFAULT_IMAGES_DIR } from '../image/rootfs.js';
 import { durationFlag, portFlag, stemCellFlag, type StemCellSetting } from './flags.js';
 
 export const daemonFlags = {
@@ -9,7 +13,16 @@ export const daemonFlags = {
   token: Flags.string({ description: 'cluster token (default: env BRISK_CLUSTER_TOKEN, else the token file in the data dir)' }),
   'log-level': Flags.option({ options: LOG_LEVELS, description: 'lowest log level written to stderr', default: 'info' as LogLevel })(),
   'log-format': Flags.option({ options: ['text', 'json'] as const, description: 'log line format', default: 'text' as const })(),
+  'metrics-token': Flags.string({
+    description: 'bearer token that GET /metrics requires (default: none, /metrics is open)',
+    env: 'BRISK_METRICS_TOKEN',
+  }),
 };
+
+/** The `metricsToken` option of a daemon from `--metrics-token` (absent when not given). */
+export function metricsTokenOption(flags: { 'metrics-token'?: string | undefined }): { metricsToken?: string } {
+  return flags['metrics-token'] === undefined || flags['metrics-token'] === '' ? {} : { metricsToken: flags['metrics-token'] };
+}
 
 /** Per-namespace throttles of the REST API (`brisk up`, `brisk controller`); defaults in src/controller/api/throttle.ts. */
 export const namespaceLimitFlags = {
@@ -35,7 +48,20 @@ export const schedulerPoolFlags = {
     multiple: true,
   }),
   'queue-size': Flags.integer({ description: 'acquires the scheduler queues when nothing fits, before it answers with limit schedulerQueue (default 1000)', min: 1 }),
+  placement: Flags.option({
+    options: ['pack', 'spread'] as const,
+    description: 'where new containers go: pack = the agent with the least free memory that fits (keeps hosts free), spread = the most free memory (default pack)',
+  })(),
+  locality: Flags.boolean({ description: "prefer agents that already hold the action's code (--no-locality turns it off; default on)", allowNo: true }),
 };
+
+/** The startScheduler placement options from `--placement` and `--[no-]locality` (only those given). */
+export function placementOptions(flags: { placement?: 'pack' | 'spread' | undefined; locality?: boolean | undefined }): { placement?: 'pack' | 'spread'; locality?: boolean } {
+  return {
+    ...(flags.placement === undefined ? {} : { placement: flags.placement }),
+    ...(flags.locality === undefined ? {} : { locality: flags.locality }),
+  };
+}
 
 /** The stem cells from `--stem-cell` values: the given ones, none for `none`, else the default. */
 export function stemCellsOf(values: readonly (StemCellSetting | null)[] | undefined, fallback: readonly StemCellSetting[]): StemCellSetting[] {
@@ -69,4 +95,40 @@ export { portFlag };
 
 export function loggerFor(flags: { 'log-level': LogLevel; 'log-format': 'text' | 'json' }, component: string): LogFn {
   return createLogger({ component, level: flags['log-level'], format: flags['log-format'] });
+}
+
+/** Flags of the daemons that run an agent (`brisk agent`, `brisk up`): which container backend and its settings. */
+export const backendFlags = {
+  backend: Flags.option({
+    options: BACKEND_CHOICES,
+    description: 'container backend: auto = runc when root and runc is installed, else process',
+    default: 'auto' as BackendChoice,
+    env: 'BRISK_BACKEND',
+  })(),
+  'images-dir': Flags.string({ description: `runc/docker: where the container image is built or found (default ${DEFAULT_IMAGES_DIR})` }),
+  'container-subnet': Flags.string({ description: `runc/docker: IPv4 range cut into a /30 per container (default ${DEFAULT_CONTAINER_SUBNET})` }),
+  'pause-method': Flags.option({
+    options: PAUSE_CHOICES,
+    description: 'how idle containers are paused: freezer (the cgroup freezer, written directly; runc default), runc (`runc pause`), docker (the Docker API; docker default)',
+  })(),
+};
+
+/** Resolves `--backend` (auto → runc or process) and the backend options of the agent. */
+export function agentBackend(flags: {
+  backend: BackendChoice;
+  'images-dir'?: string | undefined;
+  'container-subnet'?: string | undefined;
+  'pause-method'?: PauseChoice | undefined;
+}): { selection: BackendSelection; backendName: BackendName; backendOptions: Omit<OpenBackendOptions, 'name' | 'dataDir' | 'host'> } {
+  if (flags['container-subnet'] !== undefined) parseSubnet(flags['container-subnet']);
+  const selection = selectBackend(flags.backend, probeHost());
+  return {
+    selection,
+    backendName: selection.name,
+    backendOptions: {
+      ...(flags['images-dir'] === undefined ? {} : { imagesDir: flags['images-dir'] }),
+      ...(flags['container-subnet'] === undefined ? {} : { subnet: flags['container-subnet'] }),
+      ...(flags['pause-method'] === undefined ? {} : { pauseMethod: flags['pause-method'] }),
+    },
+  };
 }

@@ -1,11 +1,14 @@
 /**
  * `brisk up`: the whole platform in one process. Starts the scheduler, opens the SQLite store, starts
- * the controller (the REST API) and an agent with the `process` backend, and ensures the `guest`
+ * the controller (the REST API) and an agent (with the backend it is given), and ensures the `guest`
  * namespace. `close()` stops them in reverse order; the agent removes every container it started.
  */
 import { join } from 'node:path';
+import type { BackendName } from '../agent/backend.js';
+import type { OpenBackendOptions } from '../agent/backends/select.js';
 import { startAgent } from '../agent/daemon.js';
 import { startController } from '../controller/daemon.js';
+import { createControllerMetrics } from '../controller/metrics.js';
 import type { LogFn } from '../daemon/log.js';
 import { silentLog } from '../daemon/log.js';
 import { EMBEDDED_STEM_CELLS, startScheduler } from '../scheduler/daemon.js';
@@ -27,6 +30,9 @@ export interface PlatformOptions {
   stemCells?: { kind: string; memoryMB: number; count: number }[];
   /** the scheduler's queue bound; default the scheduler's */
   queueSize?: number;
+  /** the scheduler's placement strategy and locality; defaults the scheduler's (pack, with locality) */
+  placement?: 'pack' | 'spread';
+  locality?: boolean;
   /** the controller's pool settings; defaults the controller's */
   pool?: { pauseGraceMs?: number; idleTimeoutMs?: number; overflowLimit?: number };
   /** per-namespace throttles of the REST API; defaults as startApiServer's */
@@ -35,6 +41,12 @@ export interface PlatformOptions {
   namespace?: string;
   /** one logger per daemon; default silent */
   log?: (component: 'scheduler' | 'controller' | 'agent') => LogFn;
+  /** bearer token `GET /metrics` of every daemon requires; default none (open) */
+  metricsToken?: string;
+  /** the agent's container backend (resolve `auto` with selectBackend() first); default process */
+  backendName?: BackendName;
+  /** options of that backend (image directory, container subnet, pause method) */
+  backendOptions?: Omit<OpenBackendOptions, 'name' | 'dataDir' | 'host'>;
 }
 
 export interface Platform {
@@ -45,6 +57,8 @@ export interface Platform {
   auth: string;
   schedulerUrl: string;
   agentId: string;
+  /** the backend that runs containers */
+  backend: BackendName;
   controllerId: string;
   /**
    * Stops the controller first (in-flight activations finish and get their records, containers are
@@ -85,11 +99,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       token: options.token,
       stemCells: options.stemCells ?? [...EMBEDDED_STEM_CELLS],
       ...(options.queueSize === undefined ? {} : { queue: { maxSize: options.queueSize } }),
+      ...(options.placement === undefined ? {} : { placement: options.placement }),
+      ...(options.locality === undefined ? {} : { locality: options.locality }),
       log: log('scheduler'),
+      ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
     });
     closers.push({ name: 'scheduler', close: () => scheduler.close() });
 
-    const store = openSqliteStore({ file: join(options.dataDir, STORE_FILE), writeBehind: { onWriteError: logWriteErrors(log('controller')) } });
+    const metrics = createControllerMetrics();
+    const store = openSqliteStore({ file: join(options.dataDir, STORE_FILE), writeBehind: { onWriteError: metrics.storeWriteErrors(logWriteErrors(log('controller'))) } });
     closers.push({ name: 'store', close: () => store.close() });
     const identity = store.entities.ensureIdentity(namespace);
 
@@ -102,6 +120,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       limits: options.limits ?? {},
       ...options.pool,
       log: log('controller'),
+      metrics,
+      ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
     });
     closers.push({ name: 'controller', close: () => controller.close() });
 
@@ -113,6 +133,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       dataDir: join(options.dataDir, AGENT_DIR),
       apiHost: reachableUrl(controller.url),
       log: log('agent'),
+      ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+      ...(options.backendName === undefined ? {} : { backendName: options.backendName }),
+      ...(options.backendOptions === undefined ? {} : { backendOptions: options.backendOptions }),
     });
     closers.push({ name: 'agent', close: () => agent.close() });
 
@@ -122,6 +145,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       auth: `${identity.uuid}:${identity.key}`,
       schedulerUrl: scheduler.url,
       agentId: agent.agentId,
+      backend: agent.backend,
       controllerId: controller.controllerId,
       close: closeAll,
     };

@@ -5,7 +5,7 @@ import { createClient } from '../client/client.js';
 import { BriskCommand } from '../cli/base.js';
 import { EMBEDDED_STEM_CELLS } from '../scheduler/daemon.js';
 import { DEFAULT_PROFILE, openCliConfig } from '../cli/config.js';
-import { controllerPoolFlags, controllerPoolOptions, daemonFlags, loggerFor, namespaceLimitFlags, namespaceLimits, schedulerPoolFlags, stemCellsOf } from '../cli/daemon-flags.js';
+import { agentBackend, backendFlags, controllerPoolFlags, controllerPoolOptions, daemonFlags, loggerFor, metricsTokenOption, namespaceLimitFlags, namespaceLimits, placementOptions, schedulerPoolFlags, stemCellsOf } from '../cli/daemon-flags.js';
 import { defaultAgentMemoryMB, resolveClusterToken, resolveDataDir } from '../cli/data-dir.js';
 import { memoryFlag, portFlag } from '../cli/flags.js';
 import { sampleActionFile } from '../cli/package-root.js';
@@ -16,13 +16,14 @@ import { waitForShutdown } from '../cli/shutdown.js';
 
 export default class Up extends BriskCommand {
   static override summary = 'Run the whole platform here: scheduler, controller (REST API) and agent in one process.';
-  static override description = `Stores entities and activations in SQLite in the data directory, runs actions as child processes (the process backend), saves the guest namespace's API host and key as the current CLI profile, deploys and invokes the sample action, then runs until Ctrl-C (SIGINT) or SIGTERM, which stops every daemon and removes every container.`;
+  static override description = `Stores entities and activations in SQLite in the data directory, runs actions in containers (--backend auto: runc, isolated, when running as root with runc installed; else plain processes), saves the guest namespace's API host and key as the current CLI profile, deploys and invokes the sample action, then runs until Ctrl-C (SIGINT) or SIGTERM, which stops every daemon and removes every container.`;
   static override examples = ['<%= config.bin %> up', '<%= config.bin %> up --port 0 --data-dir /tmp/brisk --json'];
   static override flags = {
     ...daemonFlags,
     ...namespaceLimitFlags,
     ...schedulerPoolFlags,
     ...controllerPoolFlags,
+    ...backendFlags,
     port: portFlag({ description: 'REST API port (0 picks a free one)', default: 3233 }),
     memory: memoryFlag({ description: 'agent capacity for containers (default: half the host memory, 256..2048 MB)' }),
     profile: Flags.string({ description: 'CLI profile to save the API host and key in (default: the current one)' }),
@@ -34,7 +35,7 @@ export default class Up extends BriskCommand {
   async run(): Promise<undefined> {
     // Listen before starting anything: a Ctrl-C during start-up still cleans up.
     const waiter = waitForShutdown();
-    const { flags, dataDir, platform } = await this.start().catch((error: unknown) => {
+    const { flags, dataDir, platform, selection } = await this.start().catch((error: unknown) => {
       waiter.dispose();
       throw error;
     });
@@ -52,6 +53,8 @@ export default class Up extends BriskCommand {
         schedulerUrl: platform.schedulerUrl,
         controllerId: platform.controllerId,
         agentId: platform.agentId,
+        backend: platform.backend,
+        backendReason: selection.reason,
         pid: process.pid,
         profile,
         configFile: config.path,
@@ -72,6 +75,7 @@ export default class Up extends BriskCommand {
       p('auth', report.auth);
       p('data dir', report.dataDir);
       p('scheduler', report.schedulerUrl);
+      p('backend', `${report.backend} (${report.backendReason})`);
       p('config', `profile '${report.profile}' in ${report.configFile}`);
       if (report.sample !== undefined && 'error' in report.sample) {
         this.log(this.style.paint('red', `sample: ${report.sample.action} failed: [${report.sample.error.code}] ${report.sample.error.message}`));
@@ -102,8 +106,11 @@ export default class Up extends BriskCommand {
     const { flags } = await this.parse(Up);
     const dataDir = resolveDataDir(flags['data-dir']);
     const { token } = await resolveClusterToken({ flag: flags.token, dataDir, create: true });
-    this.note('starting brisk…');
+    const { selection, backendName, backendOptions } = agentBackend(flags);
+    this.note(`starting brisk (containers: ${selection.name}, ${selection.reason})…`);
     const platform = await startPlatform({
+      backendName,
+      backendOptions,
       dataDir,
       token,
       host: flags.host,
@@ -112,9 +119,11 @@ export default class Up extends BriskCommand {
       limits: namespaceLimits(flags),
       stemCells: stemCellsOf(flags['stem-cell'], EMBEDDED_STEM_CELLS),
       ...(flags['queue-size'] === undefined ? {} : { queueSize: flags['queue-size'] }),
+      ...placementOptions(flags),
       pool: controllerPoolOptions(flags),
       log: (component) => loggerFor(flags, component),
+      ...metricsTokenOption(flags),
     });
-    return { flags, dataDir, platform };
+    return { flags, dataDir, platform, selection };
   }
 }

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ActionSummary, ActionView, ActivationResultView, ActivationSummary, ActivationView } from '../../src/client/types.js';
-import { brisk, cliEnv, descendants, isAlive, requireBuild, startDaemon, type Daemon } from './support.js';
+import { findOnPath, isRoot } from '../support/require-system.js';
+import { brisk, cliEnv, descendants, isAlive, requireBuild, runcContainerPids, startDaemon, type Daemon } from './support.js';
 
 interface UpReport {
   apihost: string;
@@ -20,6 +21,8 @@ interface UpReport {
   schedulerUrl: string;
   pid: number;
   profile: string;
+  backend: string;
+  backendReason: string;
   sample: { action: string; activationId: string; params: Record<string, unknown>; result: unknown };
 }
 
@@ -135,8 +138,11 @@ describe('brisk up and the action/activation commands', () => {
       expect(await brisk(['action', 'get', 'echo'], env)).toMatchObject({ exitCode: 3, json: { code: 'NOT_FOUND' } });
       expect(await brisk(['activation', 'get', 'f'.repeat(32)], env)).toMatchObject({ exitCode: 3, json: { code: 'NOT_FOUND' } });
 
+      // As root with runc installed (CI), `up` runs containers with runc; else as plain processes.
+      expect(up.report.backend).toBe(isRoot() && findOnPath('runc') !== undefined ? 'runc' : 'process');
+
       // Shutdown: exit 0, and every process `up` started (the action containers) is gone.
-      const children = descendants(up.pid);
+      const children = up.report.backend === 'runc' ? runcContainerPids(join(dir, 'data', 'agent')) : descendants(up.pid);
       expect(children.length).toBeGreaterThan(0);
       expect(await up.stop('SIGINT')).toBe(0);
       await vi.waitFor(() => expect(children.filter(isAlive)).toEqual([]), { timeout: 10_000 });
@@ -166,17 +172,20 @@ describe('separate daemons', () => {
       daemons.push(second);
       expect(second.report.profile).toBeNull();
       expect(await second.stop('SIGTERM')).toBe(0);
-      const agent = await startDaemon<{ agentId: string }>(['agent', '--scheduler', scheduler.report.url, '--memory', '1GB', '--apihost', controller.report.apihost, ...common], env);
+      const agent = await startDaemon<{ agentId: string; backend: string }>(['agent', '--scheduler', scheduler.report.url, '--memory', '1GB', '--apihost', controller.report.apihost, ...common], env);
       daemons.push(agent);
+      expect(agent.report.backend).toBe(isRoot() && findOnPath('runc') !== undefined ? 'runc' : 'process');
+      // the agent's containers: its children (process backend) or the processes in its cgroups (runc)
+      const containerPids = () => (agent.report.backend === 'runc' ? runcContainerPids(join(dataDir, 'agent')) : descendants(agent.pid));
       // --stem-cell took effect: the agent keeps two prewarmed containers before any invoke
-      await vi.waitFor(() => expect(descendants(agent.pid)).toHaveLength(2));
+      await vi.waitFor(() => expect(containerPids()).toHaveLength(2));
 
       // The controller saved its API host and key as the current profile.
       expect((await brisk(['action', 'create', 'echo', join(dir, 'echo.js')], env)).exitCode).toBe(0);
       const invoked = await brisk(['action', 'invoke', 'echo', '-p', 'name', 'Ada', '--result'], env);
       expect(invoked.json).toEqual({ status: 0, result: { echoed: { name: 'Ada' } } });
 
-      const containers = descendants(agent.pid);
+      const containers = containerPids();
       expect(containers.length).toBeGreaterThan(0);
       expect(await agent.stop('SIGTERM')).toBe(0);
       expect(await controller.stop('SIGTERM')).toBe(0);

@@ -3,6 +3,7 @@
  * parsed, long-running daemons whose first stdout line is their JSON report, and a look at the
  * process tree to prove that shutdown leaves no child behind.
  */
+import { runcCgroupParent } from '../../src/agent/backends/runc.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -146,4 +147,22 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Pids of the runc containers of the agent with `agentDataDir` (their cgroup is under the agent's
+ * cgroup parent): runc containers are not descendants of the agent, so `descendants` misses them.
+ */
+export function runcContainerPids(agentDataDir: string): number[] {
+  const parent = `${runcCgroupParent(agentDataDir)}/`;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(parent)) found.push(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return found;
 }

@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 const MARK = '--brisk-container=';
 /** the checkout these tests run in (the runtime entry lives under its dist/) */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The runtime inside runc and docker containers (the brisk image's path, see src/image/rootfs.ts).
+ * Such a container is this run's when it appeared during the run and its parent is init (runc's
+ * detached containers are), since image paths do not name a checkout.
+ */
+const IMAGE_ENTRY = '/opt/brisk/src/runtime/main.js';
 
 function parentOf(pid: number): number | undefined {
   try {
@@ -44,7 +50,7 @@ function containerProcesses(): Map<number, string> {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const mark = cmdline.find((arg) => arg.startsWith(MARK));
       // Only this checkout's runtimes: other brisk processes on the machine are not this run's business.
-      if (mark !== undefined && cmdline.some((arg) => arg.startsWith(ROOT))) found.set(pid, mark.slice(MARK.length));
+      if (mark !== undefined && cmdline.some((arg) => arg.startsWith(ROOT) || arg === IMAGE_ENTRY)) found.set(pid, mark.slice(MARK.length));
     } catch {
       // the process ended while we looked
     }

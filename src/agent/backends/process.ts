@@ -97,6 +97,7 @@ export class ProcessBackend implements ContainerBackend {
 
   async create(request: CreateContainerRequest): Promise<Address> {
     if (!CONTAINER_ID.test(request.containerId)) throw new ContainerOperationError(`invalid container id '${request.containerId}'`);
+    if (request.image !== undefined) throw new ContainerOperationError(`the process backend runs brisk's own runtime only: image '${request.image}' needs an agent with --backend docker`);
     if (this.#children.has(request.containerId) || this.#creating.has(request.containerId)) throw new ContainerOperationError(`container ${request.containerId} exists already`);
     this.#creating.add(request.containerId);
     try {

@@ -109,8 +109,7 @@ export class RuncBackend implements ContainerBackend {
     this.#bundlesDir = path.join(dataDir, 'runc', 'bundles');
     this.#network = network;
     this.#cgroups = new Cgroups(options.cgroupRoot === undefined ? {} : { root: options.cgroupRoot });
-    // one cgroup parent per data directory: two agents of a host never mix their containers
-    this.#cgroupParent = `/brisk/${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
+    this.#cgroupParent = runcCgroupParent(dataDir);
     this.#pauseMethod = options.pauseMethod ?? 'freezer';
     this.#pidsLimit = options.pidsLimit ?? 256;
     this.#tmpfsMB = options.tmpfsMB;
@@ -142,6 +141,7 @@ export class RuncBackend implements ContainerBackend {
   async create(request: CreateContainerRequest): Promise<Address> {
     const { containerId } = request;
     if (!CONTAINER_ID.test(containerId)) throw new ContainerOperationError(`invalid container id '${containerId}'`);
+    if (request.image !== undefined) throw new ContainerOperationError(`the runc backend runs brisk's own runtime only: image '${request.image}' needs an agent with --backend docker`);
     if (this.#containers.has(containerId) || this.#creating.has(containerId)) throw new ContainerOperationError(`container ${containerId} exists already`);
     this.#creating.add(containerId);
     try {
@@ -367,6 +367,11 @@ export class RuncBackend implements ContainerBackend {
   #args(...verb: string[]): string[] {
     return ['--root', this.#stateDir, ...verb];
   }
+}
+
+/** The cgroup under which the runc backend of the agent with `dataDir` puts its containers: one per data directory, so two agents of a host never mix theirs. */
+export function runcCgroupParent(dataDir: string): string {
+  return `/brisk/${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
 }
 
 function lastLine(text: string): string {

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import type { ContainerBackend } from '../../../src/agent/backend.js';
 import { ProcessBackend, RUNTIME_ENTRY } from '../../../src/agent/backends/process.js';
 import { startAgent, type RunningAgent } from '../../../src/agent/daemon.js';
 import { startController, type RunningController } from '../../../src/controller/daemon.js';
@@ -14,19 +15,21 @@ import { silentLog } from '../../../src/daemon/log.js';
 import { startScheduler, type RunningScheduler } from '../../../src/scheduler/daemon.js';
 import { openSqliteStore, type Identity, type Store } from '../../../src/store/index.js';
 
-export interface PlatformOptions {
+export interface PlatformOptions<B extends ContainerBackend = ProcessBackend> {
+  /** the agent's backend over its data dir; default a ProcessBackend */
+  openBackend?: (dataDir: string) => Promise<B>;
   agentMemoryMB?: number;
   stemCells?: { kind: string; memoryMB: number; count: number }[];
   pauseGraceMs?: number;
   evictTimeoutMs?: number;
 }
 
-export interface Platform {
+export interface Platform<B extends ContainerBackend = ProcessBackend> {
   /** replaced by restartScheduler() */
   scheduler: RunningScheduler;
   agent: RunningAgent;
   controller: RunningController;
-  backend: ProcessBackend;
+  backend: B;
   store: Store;
   identity: Identity;
   /** `Authorization` header value of the guest identity */
@@ -39,7 +42,7 @@ export interface Platform {
 
 const TOKEN = 'platform-test-token';
 
-export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+export async function startPlatform<B extends ContainerBackend = ProcessBackend>(options: PlatformOptions<B> = {}): Promise<Platform<B>> {
   if (!existsSync(RUNTIME_ENTRY)) throw new Error(`${RUNTIME_ENTRY} is missing: run \`npm run build\` first (npm test does)`);
   const dataDir = await mkdtemp(join(tmpdir(), 'brisk-platform-'));
   const store = openSqliteStore({ file: join(dataDir, 'brisk.db') });
@@ -51,7 +54,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     log: silentLog,
   };
   const scheduler = await startScheduler(schedulerOptions);
-  const backend = new ProcessBackend({ dataDir: join(dataDir, 'agent') });
+  const backend = options.openBackend === undefined ? (new ProcessBackend({ dataDir: join(dataDir, 'agent') }) as unknown as B) : await options.openBackend(join(dataDir, 'agent'));
   const agent = await startAgent({ schedulerUrl: scheduler.url, token: TOKEN, memoryMB: options.agentMemoryMB ?? 1024, dataDir: join(dataDir, 'agent'), backend });
   const controller = await startController({
     schedulerUrl: scheduler.url,
@@ -61,7 +64,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     usageIntervalMs: 100,
     log: silentLog,
   });
-  const platform: Platform = {
+  const platform: Platform<B> = {
     scheduler,
     agent,
     controller,
@@ -95,7 +98,7 @@ export interface ApiReply<T = unknown> {
 }
 
 /** One REST call against the platform's controller. */
-export async function api<T = any>(platform: Platform, method: string, path: string, body?: unknown): Promise<ApiReply<T>> {
+export async function api<T = any>(platform: Platform<ContainerBackend>, method: string, path: string, body?: unknown): Promise<ApiReply<T>> {
   const res = await fetch(`${platform.controller.url}/api/v1${path}`, {
     method,
     headers: { authorization: platform.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -106,7 +109,7 @@ export async function api<T = any>(platform: Platform, method: string, path: str
 }
 
 /** Creates (or replaces) an action in the guest namespace. */
-export async function putAction(platform: Platform, name: string, code: string, limits: Record<string, number> = {}): Promise<void> {
+export async function putAction(platform: Platform<ContainerBackend>, name: string, code: string, limits: Record<string, number> = {}): Promise<void> {
   const reply = await api(platform, 'PUT', `/namespaces/_/actions/${name}?overwrite=true`, { exec: { kind: 'nodejs:default', code }, limits });
   if (reply.status !== 200) throw new Error(`PUT ${name} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
 }
