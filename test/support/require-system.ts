@@ -270,3 +270,11 @@ export const POSTGRES: SystemRequirement = {
   reason: 'the PostgreSQL store is tested against a real server, which the suite initialises and starts itself',
   howToInstall: 'apt-get install -y postgresql (Debian/Ubuntu; the binaries land in /usr/lib/postgresql/<version>/bin)',
 };
+
+/** tmux on the PATH (the live view's end-to-end test runs `brisk top` in a real terminal it creates). */
+export const TMUX: SystemRequirement = {
+  name: 'tmux',
+  available: once(() => findOnPath('tmux') !== undefined),
+  reason: 'the `brisk top` end-to-end test drives the live view in a real terminal (tmux new-session, send-keys, capture-pane)',
+  howToInstall: 'apt-get install -y tmux (Debian/Ubuntu)',
+};
