@@ -25,6 +25,7 @@ import {
   type ActivationView,
   type InvokeOutcome,
 } from './types.js';
+import { watchSnapshotSchema, type WatchSnapshot } from '../watch/snapshot.js';
 
 export interface ClientOptions {
   /** `http://127.0.0.1:3233`; without a scheme, loopback hosts get `http://` and others `https://` (as wsk) */
@@ -70,6 +71,17 @@ export interface BriskClient {
     get(id: string): Promise<ActivationView>;
     logs(id: string): Promise<string[]>;
     result(id: string): Promise<ActivationResultView>;
+  };
+  /** The live view's data (the controller's `GET /api/v1/watch` and `GET /api/v1/status`). */
+  readonly watch: {
+    /**
+     * Where to open the watch stream: the WebSocket URL (`ws://` for an `http://` API host, `wss://`
+     * for `https://`) and the headers to send with the upgrade. Each message is one WatchSnapshot
+     * (JSON; validate it with `watchSnapshotSchema`).
+     */
+    url(): { url: string; headers: { authorization: string } };
+    /** One snapshot of the credentials' namespace (`GET /api/v1/status`), validated. */
+    status(): Promise<WatchSnapshot>;
   };
 }
 
@@ -150,7 +162,8 @@ export function createClient(options: ClientOptions): BriskClient {
 
   async function call(method: string, path: string, query: Record<string, string | number | boolean | undefined>, body?: unknown): Promise<RawResponse> {
     // A path that names its namespace (`/ns/...`, from a fully qualified entity name) keeps it.
-    const url = new URL(path.startsWith('//') ? `${root}${path.slice(2)}` : `${root}${namespace}${path}`);
+    // `/api/v1/...` paths outside the namespaces tree (status) are taken as they are.
+    const url = new URL(path.startsWith('/api/v1/') ? `${apihost}${path}` : path.startsWith('//') ? `${root}${path.slice(2)}` : `${root}${namespace}${path}`);
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { authorization: authHeader, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -259,6 +272,15 @@ export function createClient(options: ClientOptions): BriskClient {
       async result(id) {
         const raw = await call('GET', `${activationPath(id)}/result`, {});
         return validated(activationResultSchema, expectOk(raw), 'activation result');
+      },
+    },
+    watch: {
+      url() {
+        return { url: `${apihost.replace(/^http/i, 'ws')}/api/v1/watch`, headers: { authorization: authHeader } };
+      },
+      async status() {
+        const raw = await call('GET', '/api/v1/status', {});
+        return validated(watchSnapshotSchema, expectOk(raw), 'status snapshot');
       },
     },
   };

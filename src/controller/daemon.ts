@@ -12,6 +12,7 @@ import { createBalancer } from './balancer/balancer.js';
 import { messageOf } from '../errors.js';
 import { metricsHttpHandler } from '../daemon/metrics.js';
 import { bufferedOf, createControllerMetrics, type ControllerMetrics } from './metrics.js';
+import { createControllerWatch, type ControllerWatchOptions } from './watch/index.js';
 
 export interface ControllerOptions {
   /** the scheduler's ws:// URL */
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   /** bearer token `GET /metrics` requires; default none (open) */
   metricsToken?: string;
+  /** the live view (`GET /api/v1/watch`, `GET /api/v1/status`): snapshot period (default 500 ms) and viewer bound (default 32) */
+  watch?: Pick<ControllerWatchOptions, 'intervalMs' | 'maxViewers' | 'maxBufferedBytes' | 'statusWaitMs'>;
 }
 
 export interface RunningController {
@@ -76,13 +79,23 @@ export async function startController(options: ControllerOptions): Promise<Runni
     // Serve anyway: the connection retries by itself; until then invokes end as "no capacity" records.
     log('warn', 'scheduler not reachable yet; serving without it until it is', { schedulerUrl: options.schedulerUrl });
   }
+  const watch = createControllerWatch({
+    ...options.watch,
+    controllerId,
+    schedulerUrl: options.schedulerUrl,
+    token: options.token,
+    loads: () => balancer.actionLoads(),
+    schedulerConnected: () => balancer.schedulerConnected,
+    log,
+  });
   const metrics = options.metrics ?? createControllerMetrics();
   metrics.observe({ stats: () => balancer.stats(), storeBuffered: () => bufferedOf(options.store.activations) });
   let api: Awaited<ReturnType<typeof startApiServer>>;
   try {
     api = await startApiServer({
       store: options.store,
-      invoker: metrics.instrument(balancer),
+      invoker: metrics.instrument(watch.instrument(balancer)),
+      watch: watch.routes,
       httpHandler: metricsHttpHandler({ registry: metrics.registry, token: options.metricsToken }),
       onErrorReply: (error) => metrics.errorReply(error),
       host: options.host ?? '127.0.0.1',
@@ -91,7 +104,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       onError: (error, context) => log('error', 'api error', { error: messageOf(error), ...context }),
     });
   } catch (error) {
-    await balancer.close();
+    await Promise.allSettled([watch.close(), balancer.close()]);
     throw error;
   }
   log('info', 'controller listening', { url: api.url, controllerId });
@@ -104,7 +117,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     close() {
       // Both at once: the API stops accepting and waits for its responses, which the balancer's
       // shutdown ends quickly (buffered requests fail, runs in flight finish within their bound).
-      closing ??= Promise.allSettled([api.close(), balancer.close()]).then((results) => {
+      // The viewers' sockets first (upgraded sockets would hold the HTTP server's close open).
+      closing ??= Promise.allSettled([watch.close(), api.close(), balancer.close()]).then((results) => {
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed !== undefined) throw failed.reason;
       });

@@ -31,6 +31,8 @@ export interface Connection {
   /** false when the socket is not open */
   send(message: Message): boolean;
   close(code?: number, reason?: string): void;
+  /** bytes queued on the socket and not yet handed to the OS (lets a publisher skip a slow peer) */
+  readonly bufferedAmount?: number;
 }
 
 export interface PeerHandlers {
@@ -189,6 +191,9 @@ export async function startWsServer(options: WsServerOptions): Promise<WsServer>
       const conn: Connection = {
         peerId: hello.id,
         role: hello.role,
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
         send: (message) => sendOn(ws, message),
         close: (code = CloseCode.normal, reason = '') => ws.close(code, reason),
       };

@@ -3,10 +3,11 @@
  * Composition: router → (info | auth → namespace entitlement → handler) → JSON reply. The Invoker
  * port is the only way to run actions.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { ForbiddenError, MethodNotAllowedError, NotFoundError } from '../../errors.js';
+import { ForbiddenError, MethodNotAllowedError, NotFoundError, UnauthenticatedError } from '../../errors.js';
 import { MAX_BLOCKING_WAIT_MS } from '../../model/limits.js';
 import type { Store } from '../../store/types.js';
 import type { Invoker } from '../invoker.js';
@@ -19,7 +20,8 @@ import { CORS_HEADERS, errorReply, sendJson, type Reply } from './http.js';
 import { invokeAction } from './invoke.js';
 import { API_INFO, listNamespaces, namespaceLimits } from './namespaces.js';
 import { EMPTY_QUERY, parseQuery } from './query.js';
-import { matchRoute, type Route } from './router.js';
+import { API_BASE, matchRoute, type Route } from './router.js';
+import type { WatchRoutes } from '../watch/index.js';
 import { DEFAULT_NAMESPACE_LIMITS, NamespaceThrottle } from './throttle.js';
 
 export interface ApiServerOptions {
@@ -47,6 +49,20 @@ export interface ApiServerOptions {
   httpHandler?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** told of every error the API answers with (after it is mapped to a reply), e.g. to count 429s */
   onErrorReply?: (error: unknown, status: number) => void;
+  /**
+   * The live view's routes (src/controller/watch): `GET /api/v1/status` (one WatchSnapshot) and
+   * `GET /api/v1/watch` upgraded to a WebSocket, both with the API's Basic auth. Default none (404).
+   */
+  watch?: WatchRoutes;
+}
+
+const STATUS_PATH = `${API_BASE}/status`;
+const WATCH_PATH = `${API_BASE}/watch`;
+
+/** Refuses an upgrade before any WebSocket frame (the socket is still plain HTTP). */
+function refuseUpgrade(socket: Duplex, status: number, text: string, extra = ''): void {
+  const body = JSON.stringify({ error: text });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
 }
 
 export interface RunningApiServer {
@@ -84,7 +100,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     });
     if (options.httpHandler?.(req, res) === true) return;
     const requestId = nextRequestId();
-    handle(deps, auth, req, clock()).then(
+    handle(deps, auth, req, clock(), options.watch).then(
       (reply) => sendJson(res, reply),
       (error: unknown) => {
         const reply = errorReply(error, requestId);
@@ -94,6 +110,29 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         else sendJson(res, reply);
       },
     );
+  });
+
+  // Only the live view upgrades; it authenticates like every API route, before the upgrade.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if (options.watch === undefined || (q < 0 ? url : url.slice(0, q)) !== WATCH_PATH) {
+      refuseUpgrade(socket, 404, 'The requested resource does not exist.');
+      return;
+    }
+    let namespace: string;
+    try {
+      namespace = auth.authenticate(req.headers.authorization).namespace;
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) refuseUpgrade(socket, 401, error.message, 'www-authenticate: Basic realm="OpenWhisk secure realm"\r\n');
+      else {
+        onError(error);
+        refuseUpgrade(socket, 500, 'The server encountered an internal error.');
+      }
+      return;
+    }
+    options.watch.upgrade(req, socket, head, namespace);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -130,12 +169,18 @@ function requestIds(): () => string {
   return () => `${prefix}${(n++).toString(36).padStart(6, '0')}`;
 }
 
-async function handle(deps: ApiDeps, auth: Authenticator, req: IncomingMessage, receivedAt: number): Promise<Reply> {
+async function handle(deps: ApiDeps, auth: Authenticator, req: IncomingMessage, receivedAt: number, watch: WatchRoutes | undefined): Promise<Reply> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') return { status: 200, body: {}, headers: { ...CORS_HEADERS } };
+  if (watch !== undefined && (path === STATUS_PATH || path === WATCH_PATH)) {
+    if (method !== 'GET') throw new MethodNotAllowedError('HTTP method not allowed, supported methods: GET.');
+    const { namespace } = auth.authenticate(req.headers.authorization);
+    if (path === WATCH_PATH) return { status: 426, body: { error: 'Upgrade to a WebSocket to watch; GET /api/v1/status answers one snapshot.' }, headers: { upgrade: 'websocket' } };
+    return { status: 200, body: await watch.status(namespace) };
+  }
 
   const match = matchRoute(path);
   if (match === undefined) throw new NotFoundError();

@@ -92,6 +92,15 @@ export interface BalancerStats {
   outstandingAcquires: number;
 }
 
+/** One action revision's load, for the live view (see `Balancer.actionLoads`). */
+export interface ActionLoad {
+  /** actionKey: `namespace/name@revision` */
+  key: string;
+  containers: number;
+  inFlight: number;
+  waiting: number;
+}
+
 /** A container as the balancer tracks it: the table's fields plus its HTTP pool and lifecycle state. */
 interface Slot extends TableEntry {
   readonly info: ActionInfo;
@@ -206,6 +215,29 @@ export class Balancer implements Invoker {
       outstanding += this.buffer.outstanding(key);
     }
     return { containers: this.table.size, inFlight, waiting, outstandingAcquires: outstanding };
+  }
+
+  /**
+   * Per action revision (by `actionKey`): containers owned, activations running on them and requests
+   * waiting in the overflow buffer. For the live view: O(containers + buffered actions) per call.
+   */
+  actionLoads(): ActionLoad[] {
+    const loads = new Map<string, ActionLoad>();
+    const of = (key: string): ActionLoad => {
+      let load = loads.get(key);
+      if (load === undefined) loads.set(key, (load = { key, containers: 0, inFlight: 0, waiting: 0 }));
+      return load;
+    };
+    for (const entry of this.table.all()) {
+      const load = of(entry.key);
+      load.containers += 1;
+      load.inFlight += entry.inFlight;
+    }
+    for (const key of this.buffer.keys()) {
+      const waiting = this.buffer.waiting(key);
+      if (waiting > 0) of(key).waiting += waiting;
+    }
+    return [...loads.values()];
   }
 
   invoke(request: InvokeRequest): Invocation {
