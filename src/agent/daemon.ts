@@ -240,7 +240,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const env: Record<string, string> = options.apiHost === undefined ? {} : { __OW_API_HOST: options.apiHost };
     void enqueue(container, async () => {
       try {
-        container.address = await backend.create({ containerId: container.containerId, kind: container.kind, memoryMB: container.memoryMB, env });
+        container.address = await backend.create({
+          containerId: container.containerId,
+          kind: container.kind,
+          memoryMB: container.memoryMB,
+          env,
+          ...(message.image === undefined ? {} : { image: message.image }),
+        });
       } catch (err) {
         containers.delete(container.containerId);
         container.logs.dispose();

@@ -10,6 +10,7 @@ import { mergeParams, readParamFile } from './params.js';
 export const actionFlags = {
   kind: Flags.string({ description: 'runtime kind, e.g. nodejs:20 (default: nodejs:default for .js and .zip files)' }),
   main: Flags.string({ description: 'name of the entry function (default: main)' }),
+  docker: Flags.string({ description: 'a blackbox action: the OpenWhisk-compatible runtime image that runs it (agents with --backend docker); the file, if given, is passed to its /init as code' }),
   memory: memoryFlag({ char: 'm', description: `memory limit, e.g. 256 or 256MB (${LIMITS.memoryMB.min}..${LIMITS.memoryMB.max} MB)` }),
   timeout: durationFlag({ char: 't', description: `time limit, e.g. 3000 or 3s (${LIMITS.timeoutMs.min}..${LIMITS.timeoutMs.max} ms)` }),
   logsize: memoryFlag({ char: 'l', description: `log limit in MB (${LIMITS.logsMB.min}..${LIMITS.logsMB.max}; 0 keeps no logs)` }),
@@ -37,6 +38,7 @@ export async function paramsOf(paramFile: string | undefined, pairs: readonly (r
 export interface ActionFlagValues {
   kind?: string | undefined;
   main?: string | undefined;
+  docker?: string | undefined;
   memory?: number | undefined;
   timeout?: number | undefined;
   logsize?: number | undefined;
@@ -55,6 +57,7 @@ export async function actionSpecOf(
     file: args.file,
     kind: flags.kind,
     main: flags.main,
+    docker: flags.docker,
     params: await paramsOf(flags['param-file'], pairs),
     limits: limitsOf(flags),
   };

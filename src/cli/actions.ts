@@ -22,6 +22,8 @@ export interface ActionSpec {
   /** default parameters; replace the action's parameters wholesale when given */
   params?: Record<string, unknown> | undefined;
   limits?: Partial<ActionLimits> | undefined;
+  /** a blackbox action: the OpenWhisk-compatible image that runs it (the file, if any, is its code) */
+  docker?: string | undefined;
 }
 
 export interface ActionCode {
@@ -54,7 +56,9 @@ export async function readActionCode(file: string, kind: string | undefined): Pr
 /** The PUT body for a spec whose code (if any) has been read. Only given fields are sent, so updates merge. */
 export function actionPutOf(spec: ActionSpec, code: ActionCode | undefined): ActionPut {
   const body: ActionPut = {};
-  if (code !== undefined) body.exec = { kind: code.kind, code: code.code, ...(spec.main === undefined ? {} : { main: spec.main }) };
+  if (spec.docker !== undefined) {
+    body.exec = { kind: 'blackbox', image: spec.docker, ...(code === undefined ? {} : { code: code.code }), ...(spec.main === undefined ? {} : { main: spec.main }) };
+  } else if (code !== undefined) body.exec = { kind: code.kind, code: code.code, ...(spec.main === undefined ? {} : { main: spec.main }) };
   if (spec.params !== undefined) body.parameters = toKeyValues(spec.params);
   const limits = Object.fromEntries(Object.entries(spec.limits ?? {}).filter(([, value]) => value !== undefined));
   if (Object.keys(limits).length > 0) body.limits = limits;
@@ -63,6 +67,10 @@ export function actionPutOf(spec: ActionSpec, code: ActionCode | undefined): Act
 
 /** `action create`: the file is required; 409 (exit 2) when the action exists. */
 export async function createAction(client: BriskClient, spec: ActionSpec): Promise<ActionView> {
+  if (spec.docker !== undefined) {
+    const code = spec.file === undefined ? undefined : await readActionCode(spec.file, spec.kind ?? 'blackbox');
+    return client.actions.put(spec.name, actionPutOf(spec, code), { overwrite: false });
+  }
   if (spec.file === undefined) throw new InvalidInputError('action create needs a code file.', { hint: 'brisk action create NAME FILE' });
   const code = await readActionCode(spec.file, spec.kind);
   return client.actions.put(spec.name, actionPutOf(spec, code), { overwrite: false });
@@ -75,7 +83,7 @@ export async function createAction(client: BriskClient, spec: ActionSpec): Promi
 export async function updateAction(client: BriskClient, spec: ActionSpec): Promise<ActionView> {
   let code: ActionCode | undefined;
   if (spec.file !== undefined) {
-    code = await readActionCode(spec.file, spec.kind);
+    code = await readActionCode(spec.file, spec.docker === undefined ? spec.kind : (spec.kind ?? 'blackbox'));
   } else if (spec.kind !== undefined || spec.main !== undefined) {
     const current = await client.actions.get(spec.name);
     if (current.exec.code === undefined) throw new InvalidInputError(`The action '${spec.name}' has no code to re-send; pass a file.`);

@@ -96,7 +96,7 @@ export const activationIdBodySchema = z.object({ activationId: z.string() }).pas
 
 /** The body of `PUT .../actions/{name}` (ActionPut): every field optional; the server merges on update. */
 export interface ActionPut {
-  exec?: { kind: string; code: string; main?: string };
+  exec?: { kind: string; code?: string; main?: string; image?: string };
   parameters?: { key: string; value: unknown }[];
   limits?: Partial<ActionDoc['limits']>;
   annotations?: { key: string; value: unknown }[];

@@ -15,6 +15,7 @@
  * `welcome`, or closes with CloseCode.versionMismatch when the protocol versions differ.
  * Heartbeats are WebSocket ping/pong frames (see transport.ts).
  */
+import { IMAGE_REFERENCE } from '../model/kinds.js';
 import { z } from 'zod';
 import { ProtocolError } from '../errors.js';
 import { clusterViewSchema } from '../watch/snapshot.js';
@@ -36,6 +37,8 @@ const id = z.string().min(1).max(200);
 const requestId = z.string().min(1).max(100);
 const kind = z.string().min(1).max(64);
 const memoryMB = z.number().int().positive().max(1_048_576);
+/** a blackbox action's runtime image: only a Docker reference ever reaches an agent */
+const image = z.string().max(512).regex(IMAGE_REFERENCE, 'not an image reference');
 const epochMs = z.number().int().nonnegative();
 
 /** `observer`: a read-only client (status views) that may only ask for reports such as `decisions.request`. */
@@ -51,6 +54,7 @@ export const actionRefSchema = z.object({
   revision: z.string().min(1).max(300),
   kind,
   memoryMB,
+  image: image.optional(),
 });
 
 export const errorInfoSchema = z.object({ code: z.string().min(1).max(100), message: z.string().max(10_000) });
@@ -128,6 +132,8 @@ const containerCreate = z.object({
   memoryMB,
   /** a stem cell: started without /init, waiting to be assigned */
   prewarm: z.boolean(),
+  /** run this OpenWhisk-compatible image instead of brisk's runtime (blackbox actions; docker backend) */
+  image: image.optional(),
 });
 const containerDestroy = z.object({ type: z.literal('container.destroy'), containerId: id, reason: z.string().max(200) });
 

@@ -7,9 +7,12 @@ export interface KeyValue {
 
 export interface ActionExec {
   kind: string;
+  /** for `blackbox`: the code handed to the image's /init, '' when none was given */
   code: string;
   binary: boolean;
   main?: string;
+  /** `blackbox` only: the OpenWhisk-compatible runtime image that runs the action */
+  image?: string;
 }
 
 /** An action as stored and as returned by GET (OpenWhisk's action document). */
@@ -37,6 +40,8 @@ export interface ActionRef {
   revision: string;
   kind: string;
   memoryMB: number;
+  /** `blackbox` actions: the image their containers run (only agents with the docker backend can) */
+  image?: string;
 }
 
 /** The key that identifies one revision of one action in one namespace, for pools and tables. */
@@ -51,5 +56,6 @@ export function actionRefOf(doc: ActionDoc): ActionRef {
     revision: `${doc.version}@${doc.updated}`,
     kind: doc.exec.kind,
     memoryMB: doc.limits.memory,
+    ...(doc.exec.image === undefined ? {} : { image: doc.exec.image }),
   };
 }

@@ -350,7 +350,7 @@ export class DockerBackend implements ContainerBackend {
     }
     // a create in flight may hold a claim not yet written to its slot file
     if (this.#creating.size === 0) {
-      for (const slot of await this.#network.claimed()) if (!slotsInUse.has(slot)) await this.#network.release(slot);
+      await this.#network.releaseUnused(slotsInUse);
     }
     return [...ids].map((containerId) => ({ containerId, adoptable: false }));
   }

@@ -252,7 +252,7 @@ export class RuncBackend implements ContainerBackend {
       if (slot !== undefined) slotsInUse.add(slot);
     }
     if (this.#creating.size === 0 && this.#refilling === undefined) {
-      for (const slot of await this.#network.claimed()) if (!slotsInUse.has(slot)) await this.#network.release(slot);
+      await this.#network.releaseUnused(slotsInUse);
     }
     return [...ids].map((containerId) => ({ containerId, adoptable: false }));
   }

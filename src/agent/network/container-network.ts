@@ -108,6 +108,14 @@ export class ContainerNetwork {
     if ((await this.#claimOwner(slot)) === this.#owner) await unlink(this.#claimPath(slot)).catch(() => undefined);
   }
 
+  /**
+   * Releases every slot this owner claimed that is not in `inUse`: what an earlier run left (or a
+   * crash between claim and use). Call it only when no attach is in flight.
+   */
+  async releaseUnused(inUse: ReadonlySet<number>): Promise<void> {
+    for (const slot of await this.claimed()) if (!inUse.has(slot)) await this.release(slot);
+  }
+
   /** The slots this owner has claimed (all of them: call before any attach to find an earlier run's). */
   async claimed(): Promise<number[]> {
     const names = await readdir(this.#claimsDir).catch(() => [] as string[]);

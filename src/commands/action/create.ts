@@ -6,10 +6,14 @@ import { ApiCommand } from '../../cli/base.js';
 
 export default class ActionCreate extends ApiCommand {
   static override summary = 'Create an action from a code file.';
-  static override examples = ['<%= config.bin %> action create hello hello.js', '<%= config.bin %> action create hello hello.js -p greeting Hi --memory 128MB --timeout 3s'];
+  static override examples = [
+    '<%= config.bin %> action create hello hello.js',
+    '<%= config.bin %> action create hello hello.js -p greeting Hi --memory 128MB --timeout 3s',
+    '<%= config.bin %> action create skeleton --docker my-runtime:1.0',
+  ];
   static override args = {
     name: Args.string({ description: 'action name (name, pkg/name or /namespace/name)', required: true }),
-    file: Args.string({ description: 'code file: .js source, or a .zip (package.json main or index.js)', required: true }),
+    file: Args.string({ description: 'code file: .js source, or a .zip (package.json main or index.js); optional with --docker' }),
   };
   static override flags = actionFlags;
   protected static override takesParamPairs = true;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../errors.js';
 import type { ActionDoc, ActionExec, KeyValue } from '../../model/action.js';
-import { resolveKind, unsupportedKindMessage } from '../../model/kinds.js';
+import { BLACKBOX_KIND, IMAGE_REFERENCE, resolveKind, unsupportedKindMessage } from '../../model/kinds.js';
 import { DEFAULT_LIMITS } from '../../model/limits.js';
 import { checkEntitySizes, isBinaryCode, validateLimits } from './entity-rules.js';
 
@@ -23,6 +23,7 @@ export const actionPutSchema = z.object({
       kind: z.string().min(1).max(64),
       code: z.string().optional(),
       main: z.string().min(1).max(256).optional(),
+      image: z.string().min(1).max(512).optional(),
     })
     .passthrough()
     .optional(),
@@ -54,10 +55,22 @@ export function parseActionPut(body: unknown): ActionPut {
 
 /** Resolves the kind, computes `binary` from the code, keeps `main` only if supplied. */
 export function buildExec(exec: NonNullable<ActionPut['exec']>): ActionExec {
+  if (exec.kind === BLACKBOX_KIND) return buildBlackboxExec(exec);
+  if (exec.image !== undefined) throw new InvalidInputError(`exec malformed: 'image' is only allowed with kind '${BLACKBOX_KIND}'.`);
   const kind = resolveKind(exec.kind);
   if (kind === undefined) throw new InvalidInputError(unsupportedKindMessage(exec.kind));
   if (typeof exec.code !== 'string') throw new InvalidInputError(`exec malformed: kind '${kind}' requires 'code' as a string.`);
   const built: ActionExec = { kind, code: exec.code, binary: isBinaryCode(exec.code) };
+  if (exec.main !== undefined) built.main = exec.main;
+  return built;
+}
+
+/** A blackbox action: an image (validated as a Docker reference), optional code and main. */
+function buildBlackboxExec(exec: NonNullable<ActionPut['exec']>): ActionExec {
+  if (exec.image === undefined) throw new InvalidInputError(`exec malformed: kind '${BLACKBOX_KIND}' requires 'image'.`);
+  if (!IMAGE_REFERENCE.test(exec.image)) throw new InvalidInputError(`exec malformed: '${exec.image}' is not a valid image name.`);
+  const code = exec.code ?? '';
+  const built: ActionExec = { kind: BLACKBOX_KIND, image: exec.image, code, binary: code === '' ? false : isBinaryCode(code) };
   if (exec.main !== undefined) built.main = exec.main;
   return built;
 }

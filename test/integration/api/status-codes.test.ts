@@ -102,7 +102,7 @@ describe('REST status codes', () => {
     expectError(
       await call('PUT', `${ACTIONS}/hello`, { body: { exec: { kind: 'java:8', code: CODE } } }),
       400,
-      "The specified runtime 'java:8' is not supported by this platform. Valid values are: nodejs:20, nodejs:18, nodejs:22, nodejs:default.",
+      "The specified runtime 'java:8' is not supported by this platform. Valid values are: nodejs:20, nodejs:18, nodejs:22, nodejs:default, blackbox.",
     );
     expectError(await call('GET', `${ACTIONS}?limit=500`), 400, 'The value 500 is not in the range of 0 to 200 for actions.');
   });

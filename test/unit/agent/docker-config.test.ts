@@ -44,7 +44,7 @@ describe('dockerContainerConfig', () => {
         ShmSize: 1024 * 1024,
         Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
         IpcMode: 'private',
-        MaskedPaths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/cgroup'],
+        MaskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/cgroup'],
         LogConfig: { Type: 'none', Config: {} },
         RestartPolicy: { Name: 'no' },
         AutoRemove: false,

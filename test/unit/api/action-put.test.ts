@@ -45,7 +45,7 @@ describe('create', () => {
     expect(() => created({ exec: { kind: 'python:3', code: 'x' } })).toThrow(
       expect.objectContaining({
         status: 400,
-        message: "The specified runtime 'python:3' is not supported by this platform. Valid values are: nodejs:20, nodejs:18, nodejs:22, nodejs:default.",
+        message: "The specified runtime 'python:3' is not supported by this platform. Valid values are: nodejs:20, nodejs:18, nodejs:22, nodejs:default, blackbox.",
       }),
     );
   });
@@ -120,5 +120,33 @@ describe('helpers and body validation', () => {
     [{ version: 'one' }, "The request content was malformed at 'version': version must be a semantic version major.minor.patch"],
   ])('rejects %j', (body, message) => {
     expect(() => parseActionPut(body)).toThrow(expect.objectContaining({ status: 400, message }));
+  });
+});
+
+describe('blackbox actions', () => {
+  it('keeps the image, and the code and main when given', () => {
+    expect(created({ exec: { kind: 'blackbox', image: 'registry.local:5000/team/skeleton:1.2' } }).exec).toEqual({
+      kind: 'blackbox',
+      image: 'registry.local:5000/team/skeleton:1.2',
+      code: '',
+      binary: false,
+    });
+    expect(created({ exec: { kind: 'blackbox', image: 'skeleton', code: 'echo hi', main: 'run' } }).exec).toEqual({
+      kind: 'blackbox',
+      image: 'skeleton',
+      code: 'echo hi',
+      binary: false,
+      main: 'run',
+    });
+  });
+
+  it('refuses a blackbox without an image, an invalid image name, and an image on another kind', () => {
+    expect(() => created({ exec: { kind: 'blackbox' } })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: "exec malformed: kind 'blackbox' requires 'image'." }));
+    expect(() => created({ exec: { kind: 'blackbox', image: 'Bad Image; rm -rf /' } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', message: "exec malformed: 'Bad Image; rm -rf /' is not a valid image name." }),
+    );
+    expect(() => created({ exec: { kind: 'nodejs:20', code: 'x', image: 'skeleton' } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', message: "exec malformed: 'image' is only allowed with kind 'blackbox'." }),
+    );
   });
 });

@@ -19,7 +19,7 @@
  */
 import type Dockerode from 'dockerode';
 import { ACTION_USER, NODE_IN_IMAGE, RUNTIME_ENTRY_IN_IMAGE } from '../../../image/rootfs.js';
-import { RUNTIME_PORT } from '../runc/spec.js';
+import { MASKED_PATHS, RUNTIME_PORT } from '../runc/spec.js';
 
 /** Labels every container of the docker backend carries. */
 export const LABEL_AGENT = 'brisk.agent';
@@ -45,19 +45,6 @@ export interface DockerContainerInput {
 
 const MiB = 1024 * 1024;
 
-const MASKED_PATHS = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/fs/cgroup',
-];
 
 /** The options of `POST /containers/create` for one action container. */
 export function dockerContainerConfig(input: DockerContainerInput): Dockerode.ContainerCreateOptions {
@@ -104,7 +91,7 @@ export function dockerContainerConfig(input: DockerContainerInput): Dockerode.Co
       Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
       IpcMode: 'private',
       // Docker's default list (it is replaced, not extended) plus the host's cgroup tree, as runc/spec.ts
-      MaskedPaths: MASKED_PATHS,
+      MaskedPaths: [...MASKED_PATHS],
       LogConfig: { Type: 'none', Config: {} },
       RestartPolicy: { Name: 'no' },
       AutoRemove: false,

@@ -13,6 +13,21 @@
 import { ACTION_USER, NODE_IN_IMAGE, RUNTIME_ENTRY_IN_IMAGE } from '../../../image/rootfs.js';
 import { seccompProfile } from './seccomp.js';
 
+/** Kernel files an action must not read (or, for /sys/fs/cgroup, see): hidden in every isolated container. */
+export const MASKED_PATHS: readonly string[] = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/fs/cgroup',
+];
+
 /** The port the runtime listens on inside its network namespace. */
 export const RUNTIME_PORT = 8080;
 
@@ -89,19 +104,7 @@ export function containerSpec(input: ContainerSpecInput): Record<string, unknown
         { type: 'network', path: input.netnsPath },
       ],
       seccomp: seccompProfile(),
-      maskedPaths: [
-        '/proc/acpi',
-        '/proc/asound',
-        '/proc/kcore',
-        '/proc/keys',
-        '/proc/latency_stats',
-        '/proc/timer_list',
-        '/proc/timer_stats',
-        '/proc/sched_debug',
-        '/proc/scsi',
-        '/sys/firmware',
-        '/sys/fs/cgroup',
-      ],
+      maskedPaths: [...MASKED_PATHS],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
