@@ -32,7 +32,7 @@ export interface BackendSelection {
 /** Pure: the backend `choice` resolves to on a host with `facts`. */
 export function selectBackend(choice: BackendChoice, facts: HostFacts): BackendSelection {
   if (choice !== 'auto') return { name: choice, reason: `--backend ${choice}` };
-  if (facts.root && facts.runc !== undefined) return { name: 'runc', reason: `running as root and runc is installed (${facts.runc})` };
+  if (facts.root && facts.runc !== undefined) return { name: 'runc', reason: `running as root and runc is installed at ${facts.runc}` };
   const why = !facts.root ? 'not running as root' : 'runc is not installed';
   return { name: 'process', reason: `${why}: actions run as plain processes, without isolation` };
 }
