@@ -21,7 +21,7 @@ import { startWsServer, type Connection } from '../daemon/transport.js';
 import { actionKey, type ActionRef } from '../model/action.js';
 import { Pool, type AgentView, type AssignedContainer, type ContainerEffect, type ContainerView } from './pool.js';
 import { cannotBeServed, decideAcquire, decideStemCells, type Decision, type PolicyConfig, type StemCellCreate, type StemCellSpec } from './policy.js';
-import { acquireEntry, DecisionLog, DEFAULT_DECISION_LOG_SIZE, inputsOf, stemCellEntry, type DecisionRecord } from './decision-log.js';
+import { DecisionLog, DEFAULT_DECISION_LOG_SIZE, inputsOf, type DecisionRecord } from './decision-log.js';
 import { PLACEMENT_STRATEGIES, type PlacementStrategy } from './placement.js';
 import { AcquireQueue, DEFAULT_QUEUE_SIZE, type QueueEntry } from './queue.js';
 import { metricsHttpHandler } from '../daemon/metrics.js';
@@ -218,7 +218,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     pool.queuedRequests = queue.size;
     const request = { ...entry, queued };
     const decision = decideAcquire(pool, request, config);
-    if (!(queued && decision.kind === 'queue')) decisionLog.record(acquireEntry(pool, request, decision, now));
+    if (!(queued && decision.kind === 'queue')) decisionLog.recordAcquire(pool, request, decision, now);
     return decision;
   }
 
@@ -425,7 +425,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     for (const agentId of exclude) pool.markChanged(agentId);
     const creates = decideStemCells(pool, config, { exclude, agents: new Set(changed) });
     if (creates.length === 0) return;
-    decisionLog.record(stemCellEntry(pool, creates, now));
+    decisionLog.recordStemCells(pool, creates, now);
     for (const create of creates) startStemCell(create, now);
   }
 
@@ -584,8 +584,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     for (const o of msg.containers) {
       const c = pool.containers.get(o.containerId);
       if (c?.state !== 'assigned' || c.owner !== peer.id) continue;
+      // Read before the update: the pool updates its record in place.
+      const wasEvicting = c.evicting !== undefined;
       const t = pool.apply(o.containerId, { type: 'usage', inFlight: o.inFlight, paused: o.paused, lastUsedAt: o.lastUsedAt });
-      if (c.evicting && t?.state?.state === 'assigned' && !t.state.evicting) refused = true;
+      if (wasEvicting && t?.state?.state === 'assigned' && !t.state.evicting) refused = true;
     }
     if (refused) serve();
   };

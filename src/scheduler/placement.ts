@@ -18,7 +18,7 @@
  * plus at most LOCALITY_SCAN agents for the locality tier (an action on more agents than that is
  * judged on the first LOCALITY_SCAN that took it); never a scan of containers.
  */
-import type { AgentFree, PoolSnapshot } from './pool.js';
+import type { PoolSnapshot } from './pool.js';
 
 export type PlacementStrategy = 'pack' | 'spread';
 
@@ -43,10 +43,10 @@ export interface PlacementChoice {
   readonly reason: string;
 }
 
-function better(strategy: PlacementStrategy, a: AgentFree, b: AgentFree | undefined): boolean {
-  if (b === undefined) return true;
-  const byFree = strategy === 'pack' ? a.free - b.free : b.free - a.free;
-  return byFree < 0 || (byFree === 0 && a.agentId < b.agentId);
+/** True when agent `a` (with `aFree` MB free) is preferred over agent `b` by the strategy. */
+function better(strategy: PlacementStrategy, aFree: number, a: string, bFree: number, b: string): boolean {
+  const byFree = strategy === 'pack' ? aFree - bFree : bFree - aFree;
+  return byFree < 0 || (byFree === 0 && a < b);
 }
 
 /**
@@ -58,24 +58,30 @@ export function choosePlacement(snapshot: PoolSnapshot, want: { readonly actionK
   const m = want.memoryMB;
   const rule = strategy === 'pack' ? 'least free memory that fits' : 'most free memory';
   if (options.locality ?? true) {
-    let best: AgentFree | undefined;
+    // Plain locals, no object per candidate: this loop runs for every create.
+    let bestId: string | undefined;
+    let bestFree = 0;
     let holders = 0;
     const holding = snapshot.actionAgents(want.actionKey);
     for (const agentId of holding.keys()) {
       if (++holders > LOCALITY_SCAN) break;
-      if (!snapshot.agents.get(agentId)?.connected) continue;
-      const candidate = { agentId, free: snapshot.freeMemory(agentId) };
-      if (candidate.free >= m && better(strategy, candidate, best)) best = candidate;
+      const free = snapshot.connectedFree(agentId);
+      if (free === undefined || free < m) continue;
+      if (bestId === undefined || better(strategy, free, agentId, bestFree, bestId)) {
+        bestId = agentId;
+        bestFree = free;
+      }
     }
-    if (best) {
+    if (bestId !== undefined) {
       return {
-        ...best,
+        agentId: bestId,
+        free: bestFree,
         local: true,
-        reason: `${strategy}, locality: ${best.agentId} already holds this action (on ${holding.size} agent${holding.size === 1 ? '' : 's'}) and has the ${rule} among them (${best.free} MB free, ${m} MB needed)`,
+        reason: `${strategy}, locality: ${bestId} already holds this action (on ${holding.size} agent${holding.size === 1 ? '' : 's'}) and has the ${rule} among them (${bestFree} MB free, ${m} MB needed)`,
       };
     }
   }
   const best = strategy === 'pack' ? snapshot.leastFreeFitting(m) : snapshot.mostFree();
   if (!best || best.free < m) return undefined;
-  return { ...best, local: false, reason: `${strategy}: ${best.agentId} has the ${rule} (${best.free} MB free, ${m} MB needed)` };
+  return { agentId: best.agentId, free: best.free, local: false, reason: `${strategy}: ${best.agentId} has the ${rule} (${best.free} MB free, ${m} MB needed)` };
 }

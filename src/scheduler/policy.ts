@@ -20,7 +20,7 @@
  */
 import type { ActionRef } from '../model/action.js';
 import { actionKey } from '../model/action.js';
-import type { AgentView, ContainerView, PoolSnapshot } from './pool.js';
+import type { AgentView, PoolSnapshot } from './pool.js';
 import { choosePlacement, type PlacementStrategy } from './placement.js';
 
 /** Keep `count` stem cells of `kind`/`memoryMB` on every agent where memory allows. */
@@ -78,6 +78,12 @@ function reject(limit: RejectLimit, message: string): Decision {
   return { kind: 'reject', limit, message, reason: message };
 }
 
+/** The configured stem cell of this shape (a loop, not `find`: no closure per decision). */
+function specOf(specs: readonly StemCellSpec[], kind: string, memoryMB: number): StemCellSpec | undefined {
+  for (const s of specs) if (s.kind === kind && s.memoryMB === memoryMB) return s;
+  return undefined;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -100,7 +106,7 @@ export function decideAcquire(snapshot: PoolSnapshot, request: AcquireRequest, c
   for (const c of snapshot.prewarmOf(action.kind, m)) {
     const agent = snapshot.agents.get(c.agentId);
     if (!agent?.connected) continue;
-    const spec = config.stemCells.find((s) => s.kind === c.kind && s.memoryMB === c.memoryMB);
+    const spec = specOf(config.stemCells, c.kind, c.memoryMB);
     const free = snapshot.freeMemory(agent.agentId);
     // After the assignment this agent holds one stem cell fewer of the kind; refill it unless
     // memory is short or other acquires are waiting for memory.
@@ -175,16 +181,19 @@ function planOn(snapshot: PoolSnapshot, agent: AgentView, m: number, bound: numb
   if (free + snapshot.reclaimableMB(agent.agentId) < m) return undefined;
   const evict: string[] = [];
   let freed = 0;
-  const walk = (containers: Iterable<ContainerView>): void => {
-    for (const c of containers) {
-      if (free >= m || evict.length >= bound) return;
-      evict.push(c.containerId);
-      free += c.memoryMB;
-      freed += c.memoryMB;
-    }
-  };
-  walk(snapshot.evictable(agent.agentId));
-  walk(snapshot.stemCellsOn(agent.agentId));
+  // Idle containers least recently used first, then stem cells (plain loops: no closure per plan).
+  for (const c of snapshot.evictable(agent.agentId)) {
+    if (free >= m || evict.length >= bound) break;
+    evict.push(c.containerId);
+    free += c.memoryMB;
+    freed += c.memoryMB;
+  }
+  for (const c of snapshot.stemCellsOn(agent.agentId)) {
+    if (free >= m || evict.length >= bound) break;
+    evict.push(c.containerId);
+    free += c.memoryMB;
+    freed += c.memoryMB;
+  }
   return free >= m ? { agentId: agent.agentId, evict, freed } : undefined;
 }
 
@@ -198,13 +207,6 @@ function planOn(snapshot: PoolSnapshot, agent: AgentView, m: number, bound: numb
  */
 function planEviction(snapshot: PoolSnapshot, m: number): EvictionPlan | undefined {
   let plan: EvictionPlan | undefined;
-  const consider = (agent: AgentView | undefined): boolean => {
-    if (!agent?.connected) return false;
-    const p = planOn(snapshot, agent, m, plan ? plan.evict.length : Number.POSITIVE_INFINITY);
-    if (p === undefined) return false;
-    if (plan === undefined || p.evict.length < plan.evict.length || (p.evict.length === plan.evict.length && p.freed < plan.freed)) plan = p;
-    return true;
-  };
   const seen = new Set<string>();
   let candidates = 0;
   let scanned = 0;
@@ -215,11 +217,20 @@ function planEviction(snapshot: PoolSnapshot, m: number): EvictionPlan | undefin
     // A candidate whose plan loses still counts: it could make room.
     const agent = snapshot.agents.get(c.agentId);
     if (agent?.connected && agent.memoryMB >= m && snapshot.freeMemory(c.agentId) + snapshot.reclaimableMB(c.agentId) >= m) candidates++;
-    consider(agent);
+    plan = betterPlan(snapshot, agent, m, plan);
   }
   if (candidates > 0) return plan;
   const rest = [...snapshot.reclaimableAgents()].filter((id) => !seen.has(id)).sort();
-  for (const agentId of rest) consider(snapshot.agents.get(agentId));
+  for (const agentId of rest) plan = betterPlan(snapshot, snapshot.agents.get(agentId), m, plan);
+  return plan;
+}
+
+/** The better of `plan` and the agent's plan: fewer evictions, then less memory freed, then `plan`. */
+function betterPlan(snapshot: PoolSnapshot, agent: AgentView | undefined, m: number, plan: EvictionPlan | undefined): EvictionPlan | undefined {
+  if (!agent?.connected) return plan;
+  const p = planOn(snapshot, agent, m, plan ? plan.evict.length : Number.POSITIVE_INFINITY);
+  if (p === undefined) return plan;
+  if (plan === undefined || p.evict.length < plan.evict.length || (p.evict.length === plan.evict.length && p.freed < plan.freed)) return p;
   return plan;
 }
 

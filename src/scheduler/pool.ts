@@ -1,7 +1,8 @@
 /**
  * The scheduler's view of the container pool: agents, and every container as a discriminated union by
  * state. `transition` is the pure lifecycle of one container; `Pool` is the mutable table the daemon
- * owns and that the policy reads through the read-only `PoolSnapshot` interface (no copying).
+ * owns and that the policy reads through the read-only `PoolSnapshot` interface (no copying). The
+ * pool keeps its own container records and updates them in place (see `Pool`): views are live.
  *
  * Memory accounting: every container in the pool counts its `memoryMB` against its agent, whatever
  * its state (a `starting` container reserves its memory before the agent confirms it). There is no
@@ -116,6 +117,8 @@ export interface PoolSnapshot {
   mostFree(): AgentFree | undefined;
   /** free memory of an agent */
   freeMemory(agentId: string): number;
+  /** free memory of a connected agent, undefined when it is not connected (or unknown): one lookup */
+  connectedFree(agentId: string): number | undefined;
   /** stem cells (prewarm) of this kind and memory on any agent, oldest first */
   prewarmOf(kind: string, memoryMB: number): Iterable<PrewarmContainer>;
   /** stem cells of this kind and memory on the agent, ready (prewarm) or being started */
@@ -172,25 +175,47 @@ export interface Transition {
   readonly ignored?: string;
 }
 
+/** Shared by every transition without effects (frozen: nobody may push to it). */
+const NO_EFFECTS: readonly ContainerEffect[] = Object.freeze([]);
+
 function ignore(container: ContainerView, event: ContainerEvent): Transition {
-  return { state: container, effects: [], ignored: `${event.type} does not apply to a ${container.state} container` };
+  return { state: container, effects: NO_EFFECTS, ignored: `${event.type} does not apply to a ${container.state} container` };
 }
 
-function assigned(base: ContainerBase, address: Address | undefined, e: Extract<ContainerEvent, { type: 'assign' }>): AssignedContainer {
+/**
+ * An assigned container as a literal with every field present, in one order: every assigned record
+ * then shares one hidden class, and the pool can update one in place without changing its shape.
+ */
+function assignedRecord(
+  base: ContainerBase,
+  address: Address | undefined,
+  action: ActionRef,
+  key: string,
+  owner: string,
+  inFlight: number,
+  paused: boolean,
+  lastUsedAt: number,
+  evicting: AssignedContainer['evicting'],
+): AssignedContainer {
   return {
     state: 'assigned',
     containerId: base.containerId,
     agentId: base.agentId,
     kind: base.kind,
     memoryMB: base.memoryMB,
-    ...(address ? { address } : {}),
-    action: e.action,
-    actionKey: actionKey(e.action),
-    owner: e.owner,
-    inFlight: e.inFlight ?? 0,
-    paused: e.paused ?? false,
-    lastUsedAt: e.lastUsedAt ?? e.now,
+    address,
+    action,
+    actionKey: key,
+    owner,
+    inFlight,
+    paused,
+    lastUsedAt,
+    evicting,
   };
+}
+
+function assigned(base: ContainerBase, address: Address | undefined, e: Extract<ContainerEvent, { type: 'assign' }>): AssignedContainer {
+  return assignedRecord(base, address, e.action, actionKey(e.action), e.owner, e.inFlight ?? 0, e.paused ?? false, e.lastUsedAt ?? e.now, undefined);
 }
 
 /**
@@ -200,6 +225,9 @@ function assigned(base: ContainerBase, address: Address | undefined, e: Extract<
  * starting --ready--> prewarm (stem cell) | assigned (for the acquire; the daemon decides whether the
  * requester still wants it) ; prewarm|unclaimed --assign--> assigned ; any --destroy--> gone (destroy
  * sent) ; any --exited--> gone (owner told, a waiting acquire aborted).
+ *
+ * The returned state is always a new value (never the input, unless ignored); an assigned
+ * container's optional `address` and `evicting` are present as keys (possibly undefined).
  */
 export function transition(container: ContainerView, event: ContainerEvent): Transition {
   const base: ContainerBase = container;
@@ -208,33 +236,33 @@ export function transition(container: ContainerView, event: ContainerEvent): Tra
       if (container.state !== 'starting') return ignore(container, event);
       const purpose = container.purpose;
       if (purpose.type === 'stemCell') {
-        return { state: { state: 'prewarm', containerId: base.containerId, agentId: base.agentId, kind: base.kind, memoryMB: base.memoryMB, address: event.address }, effects: [] };
+        return { state: { state: 'prewarm', containerId: base.containerId, agentId: base.agentId, kind: base.kind, memoryMB: base.memoryMB, address: event.address }, effects: NO_EFFECTS };
       }
       return {
-        state: assigned(base, event.address, { type: 'assign', owner: purpose.controllerId, action: purpose.action, now: event.now }),
-        effects: [],
+        state: assignedRecord(base, event.address, purpose.action, actionKey(purpose.action), purpose.controllerId, 0, false, event.now, undefined),
+        effects: NO_EFFECTS,
       };
     }
     case 'assign':
       if (container.state !== 'prewarm' && container.state !== 'unclaimed') return ignore(container, event);
-      return { state: assigned(base, container.address, event), effects: [] };
+      return { state: assigned(base, container.address, event), effects: NO_EFFECTS };
     case 'usage': {
       if (container.state !== 'assigned') return ignore(container, event);
-      const { evicting, ...rest } = container;
+      const c = container;
       // A run on a container being evicted means the owner will not release it: the eviction is refused.
-      const keepEvicting = evicting !== undefined && event.inFlight === 0;
-      return {
-        state: { ...rest, inFlight: event.inFlight, paused: event.paused, lastUsedAt: event.lastUsedAt, ...(keepEvicting ? { evicting } : {}) },
-        effects: [],
-      };
+      const evicting = c.evicting !== undefined && event.inFlight === 0 ? c.evicting : undefined;
+      return { state: assignedRecord(c, c.address, c.action, c.actionKey, c.owner, event.inFlight, event.paused, event.lastUsedAt, evicting), effects: NO_EFFECTS };
     }
-    case 'evict':
+    case 'evict': {
       if (container.state !== 'assigned' || container.inFlight > 0 || container.evicting) return ignore(container, event);
-      return { state: { ...container, evicting: { controllerId: event.controllerId, requestId: event.requestId, since: event.now } }, effects: [] };
+      const c = container;
+      const evicting = { controllerId: event.controllerId, requestId: event.requestId, since: event.now };
+      return { state: assignedRecord(c, c.address, c.action, c.actionKey, c.owner, c.inFlight, c.paused, c.lastUsedAt, evicting), effects: NO_EFFECTS };
+    }
     case 'evictRefused': {
       if (container.state !== 'assigned' || !container.evicting) return ignore(container, event);
-      const { evicting: _refused, ...rest } = container;
-      return { state: rest, effects: [] };
+      const c = container;
+      return { state: assignedRecord(c, c.address, c.action, c.actionKey, c.owner, c.inFlight, c.paused, c.lastUsedAt, undefined), effects: NO_EFFECTS };
     }
     case 'destroy': {
       const effects: ContainerEffect[] = [{ type: 'destroy', agentId: base.agentId, containerId: base.containerId, reason: event.reason }];
@@ -264,6 +292,9 @@ export function usedMemory(snapshot: Pick<PoolSnapshot, 'usedMemory'>, agentId: 
 const EMPTY_MAP: ReadonlyMap<string, number> = new Map();
 const EMPTY: readonly never[] = [];
 
+/** The pool's own records are written in place; everyone else sees them through the readonly views. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function byAgentFree(a: AgentFree, b: AgentFree): number {
   return a.free - b.free || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0);
 }
@@ -276,27 +307,47 @@ function byContainerId(a: ContainerView, b: ContainerView): number {
   return a.containerId < b.containerId ? -1 : a.containerId > b.containerId ? 1 : 0;
 }
 
-function shapeKey(kind: string, memoryMB: number): string {
-  return `${kind}\u0000${memoryMB}`;
-}
+/** Interned (kind, memory) keys: the hot path looks shapes up without building a string each time. */
+const shapeKeys = new Map<string, Map<number, string>>();
 
-function evictionKey(controllerId: string, requestId: string): string {
-  return `${controllerId}\u0000${requestId}`;
+function shapeKey(kind: string, memoryMB: number): string {
+  let byMemory = shapeKeys.get(kind);
+  if (!byMemory) shapeKeys.set(kind, (byMemory = new Map()));
+  let key = byMemory.get(memoryMB);
+  // Bounded by the runtime kinds and memory sizes in use (a few dozen): never evicted.
+  if (key === undefined) byMemory.set(memoryMB, (key = `${kind}\u0000${memoryMB}`));
+  return key;
 }
 
 function isEvictable(c: ContainerView): c is AssignedContainer {
   return c.state === 'assigned' && c.inFlight === 0 && c.evicting === undefined;
 }
 
+/**
+ * `actionKey` of the action references of containers being created, remembered per reference: a
+ * create is indexed (put, then ready) several times and should not build the key string each time.
+ */
+const startingKeys = new WeakMap<ActionRef, string>();
+
 /** The action a container holds the code of (or is being created for), if any. */
 function codeOf(c: ContainerView): string | undefined {
   if (c.state === 'assigned') return c.actionKey;
-  if (c.state === 'starting' && c.purpose.type === 'acquire') return actionKey(c.purpose.action);
+  if (c.state === 'starting' && c.purpose.type === 'acquire') {
+    const action = c.purpose.action;
+    let key = startingKeys.get(action);
+    if (key === undefined) startingKeys.set(action, (key = actionKey(action)));
+    return key;
+  }
   return undefined;
 }
 
 function isStemCell(c: ContainerView): boolean {
   return c.state === 'prewarm' || (c.state === 'starting' && c.purpose.type === 'stemCell');
+}
+
+/** Same agent, memory and kind: what it counts against, and its stem cell shape, are unchanged. */
+function sameHome(a: ContainerView, b: ContainerView): boolean {
+  return a.agentId === b.agentId && a.memoryMB === b.memoryMB && a.kind === b.kind;
 }
 
 function bump<K>(map: Map<K, number>, key: K, by: number): void {
@@ -305,19 +356,58 @@ function bump<K>(map: Map<K, number>, key: K, by: number): void {
   else map.set(key, n);
 }
 
-function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  return set;
+/** Counts keyed by two strings, without joining them into one key string per lookup. */
+class PairCounts {
+  private readonly outer = new Map<string, Map<string, number>>();
+
+  get(a: string, b: string): number {
+    return this.outer.get(a)?.get(b) ?? 0;
+  }
+
+  bump(a: string, b: string, by: number): void {
+    let inner = this.outer.get(a);
+    if (!inner) this.outer.set(a, (inner = new Map()));
+    bump(inner, b, by);
+    if (inner.size === 0) this.outer.delete(a);
+  }
+}
+
+/**
+ * The pool's own copy of a container, with the fields of its state in one order (so that records
+ * of one state share a hidden class and can be updated in place). The caller's object is never
+ * kept: it may be reused or frozen.
+ */
+function own(c: ContainerView): ContainerView {
+  switch (c.state) {
+    case 'starting':
+      return { state: 'starting', containerId: c.containerId, agentId: c.agentId, kind: c.kind, memoryMB: c.memoryMB, purpose: c.purpose };
+    case 'prewarm':
+      return { state: 'prewarm', containerId: c.containerId, agentId: c.agentId, kind: c.kind, memoryMB: c.memoryMB, address: c.address };
+    case 'unclaimed':
+      return { state: 'unclaimed', containerId: c.containerId, agentId: c.agentId, kind: c.kind, memoryMB: c.memoryMB, address: c.address, since: c.since };
+    case 'assigned':
+      return assignedRecord(c, c.address, c.action, c.actionKey, c.owner, c.inFlight, c.paused, c.lastUsedAt, c.evicting);
+    default: {
+      const unreachable: never = c;
+      return unreachable;
+    }
+  }
 }
 
 /**
  * The mutable pool the daemon owns. It only stores; every decision is made by the policy over it
  * (it is a `PoolSnapshot`) and every container state change goes through `apply` → `transition`.
  *
+ * Records: the pool keeps its own copy of each container (`put` copies) and updates it IN PLACE
+ * when a change keeps its state, agent, memory, owner and action (usage batches, evictions: the hot
+ * path), so that the update allocates nothing that outlives it and no index holding the record
+ * needs a new reference. A view read from `containers` (or returned in a `Transition`) is therefore
+ * live: read what you need from it before the next write, or copy it.
+ *
  * Index contract: every write goes through `put`, `remove`, `apply`, `setAgent` or `removeAgent`,
- * which keep the indexes below in step (each write costs O(log n) plus a shift within one agent's
- * lists); `agents` and `containers` are exposed read-only for that reason.
+ * which keep the indexes below in step. A write touches only the indexes whose membership changes
+ * (each O(1), or O(log n) plus a shift within one agent's sorted list); `agents` and `containers`
+ * are exposed read-only for that reason.
  */
 export class Pool implements PoolSnapshot {
   private readonly agentTable = new Map<string, AgentView>();
@@ -327,19 +417,21 @@ export class Pool implements PoolSnapshot {
   private readonly used = new Map<string, number>();
   private readonly byAgent = new Map<string, Set<string>>();
   private readonly byOwner = new Map<string, Set<string>>();
-  private readonly prewarmByShape = new Map<string, Set<string>>();
-  private readonly stemCounts = new Map<string, number>();
+  /** ready stem cells by shape, in the order they became ready */
+  private readonly prewarmByShape = new Map<string, Map<string, PrewarmContainer>>();
+  /** (agentId, shape) → stem cells ready or being started */
+  private readonly stemCounts = new PairCounts();
   private readonly lru = new Map<string, SortedList<AssignedContainer>>();
   private readonly stems = new Map<string, SortedList<PrewarmContainer>>();
   private readonly reclaimable = new Map<string, number>();
   private readonly idleOrder = new Map<string, AssignedContainer>();
-  private keepIdlePlace = false;
-  /** set by `put` while re-filing a container whose change cannot matter to stem cell refills */
-  private quiet = false;
   private readonly code = new Map<string, Map<string, number>>();
-  private readonly evictions = new Map<string, number>();
+  /** (controllerId, requestId) → containers being evicted for that acquire */
+  private readonly evictions = new PairCounts();
   private readonly freeOrder = new SortedList<AgentFree>(byAgentFree);
-  private readonly freeEntry = new Map<string, AgentFree>();
+  private readonly freeEntry = new Map<string, Mutable<AgentFree>>();
+  /** reused for the binary searches of the free-memory order */
+  private readonly freeProbe: Mutable<AgentFree> = { agentId: '', free: 0 };
   private connectedCache: AgentView[] | undefined;
   private largestCache: number | undefined;
   /** unclaimed containers and containers being evicted: what the housekeeping tick looks at */
@@ -372,57 +464,40 @@ export class Pool implements PoolSnapshot {
     this.refreshFree(agentId);
   }
 
-  /** Adds or replaces a container in any state (creation, re-registration). */
+  /** Adds or replaces a container in any state (creation, re-registration). The pool keeps a copy. */
   put(container: ContainerView): void {
     const old = this.containerTable.get(container.containerId);
-    if (
-      old?.state === 'assigned' &&
-      container.state === 'assigned' &&
-      old.agentId === container.agentId &&
-      old.memoryMB === container.memoryMB &&
-      old.owner === container.owner &&
-      old.actionKey === container.actionKey
-    ) {
-      // The hot path (usage batches, evictions): only use, eviction and idle order change.
-      this.containerTable.set(container.containerId, container);
-      this.reuse(old, container);
-      return;
-    }
-    if (old) {
-      // Evictable before and after (e.g. a usage batch moving lastUsedAt): keep its place in the
-      // idle order, which is the order containers became idle, not the order of their reports.
-      this.keepIdlePlace = isEvictable(old) && isEvictable(container);
-      // Same agent, memory and stem cell standing: the stem cell refill has nothing new to look at.
-      this.quiet = old.agentId === container.agentId && old.memoryMB === container.memoryMB && isStemCell(old) === isStemCell(container);
-      this.unindex(old);
-      this.keepIdlePlace = false;
-    }
-    this.containerTable.set(container.containerId, container);
-    this.index(container);
-    this.quiet = false;
-    // Once per write, after both halves: an update that keeps the memory moves nothing.
-    if (old && old.agentId !== container.agentId) this.refreshFree(old.agentId);
-    this.refreshFree(container.agentId);
+    if (old && this.updateInPlace(old, container)) return;
+    this.replace(old, own(container));
   }
 
   /** Removes a container without a transition (it never existed for its agent, or the agent dropped it). */
   remove(containerId: string): boolean {
     const old = this.containerTable.get(containerId);
     if (!old) return false;
-    this.unindex(old);
+    this.track(old, -1, undefined);
     this.containerTable.delete(containerId);
     this.refreshFree(old.agentId);
     return true;
   }
 
-  /** Applies one lifecycle event; returns the transition so the daemon can carry out its effects. */
+  /**
+   * Applies one lifecycle event; returns the transition so the daemon can carry out its effects.
+   * Its `state` is the pool's (live) record of the container, or undefined when it left the pool.
+   */
   apply(containerId: string, event: ContainerEvent): Transition | undefined {
     const container = this.containerTable.get(containerId);
     if (!container) return undefined;
     const result = transition(container, event);
-    if (result.state === container) return result;
-    if (result.state) this.put(result.state);
-    else this.remove(containerId);
+    const next = result.state;
+    if (next === container) return result;
+    if (next === undefined) {
+      this.remove(containerId);
+      return result;
+    }
+    if (this.updateInPlace(container, next)) return { state: container, effects: result.effects };
+    // `transition` returns a new record in the pool's field order: it is kept as it is.
+    this.replace(container, next);
     return result;
   }
 
@@ -463,6 +538,11 @@ export class Pool implements PoolSnapshot {
     return (this.agentTable.get(agentId)?.memoryMB ?? 0) - this.usedMemory(agentId);
   }
 
+  connectedFree(agentId: string): number | undefined {
+    // The free-memory order holds exactly the connected agents, with their free memory.
+    return this.freeEntry.get(agentId)?.free;
+  }
+
   largestAgentMB(): number {
     if (this.largestCache === undefined) {
       let largest = 0;
@@ -477,24 +557,24 @@ export class Pool implements PoolSnapshot {
     return this.connectedCache;
   }
 
+  /** The entry returned is the index's own: valid until the next write (copy it to keep it). */
   leastFreeFitting(memoryMB: number): AgentFree | undefined {
-    return this.freeOrder.at(this.freeOrder.firstWhere((e) => e.free >= memoryMB));
+    return this.freeOrder.at(this.firstWithFree(memoryMB));
   }
 
+  /** The entry returned is the index's own: valid until the next write (copy it to keep it). */
   mostFree(): AgentFree | undefined {
     const last = this.freeOrder.at(this.freeOrder.size - 1);
     if (!last) return undefined;
-    return this.freeOrder.at(this.freeOrder.firstWhere((e) => e.free >= last.free));
+    return this.freeOrder.at(this.firstWithFree(last.free));
   }
 
-  *prewarmOf(kind: string, memoryMB: number): Iterable<PrewarmContainer> {
-    const ids = this.prewarmByShape.get(shapeKey(kind, memoryMB));
-    if (!ids) return;
-    for (const id of ids) yield this.containerTable.get(id) as PrewarmContainer;
+  prewarmOf(kind: string, memoryMB: number): Iterable<PrewarmContainer> {
+    return this.prewarmByShape.get(shapeKey(kind, memoryMB))?.values() ?? EMPTY;
   }
 
   stemCellCount(agentId: string, kind: string, memoryMB: number): number {
-    return this.stemCounts.get(`${agentId}\u0000${shapeKey(kind, memoryMB)}`) ?? 0;
+    return this.stemCounts.get(agentId, shapeKey(kind, memoryMB));
   }
 
   actionAgents(key: string): ReadonlyMap<string, number> {
@@ -522,53 +602,137 @@ export class Pool implements PoolSnapshot {
   }
 
   evictingFor(controllerId: string, requestId: string): number {
-    return this.evictions.get(evictionKey(controllerId, requestId)) ?? 0;
+    return this.evictions.get(controllerId, requestId);
   }
 
   // ---------------------------------------------------------------- index upkeep
 
-  private index(c: ContainerView): void {
-    this.track(c, 1);
+  /**
+   * Writes `next` over the record `rec` in place when the change keeps its state, home and (for an
+   * assigned container) owner and action; false when it does not (the caller then replaces it).
+   */
+  private updateInPlace(rec: ContainerView, next: ContainerView): boolean {
+    if (rec.state !== next.state || !sameHome(rec, next)) return false;
+    switch (rec.state) {
+      case 'assigned': {
+        const n = next as AssignedContainer;
+        if (rec.owner !== n.owner || rec.actionKey !== n.actionKey) return false;
+        this.refileAssigned(rec, n);
+        return true;
+      }
+      case 'prewarm':
+        (rec as Mutable<PrewarmContainer>).address = (next as PrewarmContainer).address;
+        return true;
+      case 'unclaimed': {
+        const r = rec as Mutable<UnclaimedContainer>;
+        r.address = (next as UnclaimedContainer).address;
+        r.since = (next as UnclaimedContainer).since;
+        return true;
+      }
+      case 'starting':
+        // Its purpose (and so the code it counts for) may change: re-filed as a new record.
+        return false;
+      default: {
+        const unreachable: never = rec;
+        return unreachable;
+      }
+    }
   }
 
-  private unindex(c: ContainerView): void {
-    this.track(c, -1);
+  /**
+   * The hot path (a run starts or ends, an eviction starts or is refused): only the LRU order, the
+   * reclaimable sum, the idle order and the evictions under way can change. The record leaves its
+   * sorted list BEFORE it is written (the list finds it by its old sort key).
+   */
+  private refileAssigned(rec: AssignedContainer, n: AssignedContainer): void {
+    const r = rec as Mutable<AssignedContainer>;
+    const { agentId, containerId } = r;
+    const was = isEvictable(r);
+    const is = isEvictable(n);
+    const moves = was && is && r.lastUsedAt !== n.lastUsedAt;
+    if (was && (!is || moves)) this.sortedOf(this.lru, agentId, byLastUse, r, -1);
+    if (r.evicting !== n.evicting) {
+      if (r.evicting) this.evictions.bump(r.evicting.controllerId, r.evicting.requestId, -1);
+      if (n.evicting) {
+        this.evictions.bump(n.evicting.controllerId, n.evicting.requestId, 1);
+        this.watched.add(containerId);
+      } else this.watched.delete(containerId);
+    }
+    r.address = n.address;
+    r.action = n.action;
+    r.inFlight = n.inFlight;
+    r.paused = n.paused;
+    r.lastUsedAt = n.lastUsedAt;
+    r.evicting = n.evicting;
+    if (is && (!was || moves)) this.sortedOf(this.lru, agentId, byLastUse, r, 1);
+    if (was !== is) {
+      bump(this.reclaimable, agentId, (is ? 1 : -1) * r.memoryMB);
+      // An update that leaves it evictable keeps its place in the idle order (the order in which
+      // containers became idle, not the order of their reports).
+      if (is) this.idleOrder.set(containerId, r);
+      else this.idleOrder.delete(containerId);
+    }
   }
 
-  /** Adds (`sign` 1) or removes (-1) one container from every index. */
-  private track(c: ContainerView, sign: 1 | -1): void {
+  /** Replaces `old` (if any) by the pool's own record `next`. */
+  private replace(old: ContainerView | undefined, next: ContainerView): void {
+    if (old) this.track(old, -1, next);
+    this.containerTable.set(next.containerId, next);
+    this.track(next, 1, old);
+    // An update that keeps agent and memory moves nothing in the free-memory order.
+    if (old && sameHome(old, next)) return;
+    if (old && old.agentId !== next.agentId) this.refreshFree(old.agentId);
+    this.refreshFree(next.agentId);
+  }
+
+  /**
+   * Adds (`sign` 1) or removes (-1) one container from every index. `other` is the record it is
+   * replaced by (or replaces): the indexes in which both hold the same place are left alone.
+   */
+  private track(c: ContainerView, sign: 1 | -1, other: ContainerView | undefined): void {
     const { agentId, containerId } = c;
-    bump(this.used, agentId, sign * c.memoryMB);
-    if (!this.quiet) this.changed.add(agentId);
-    const onAgent = setOf(this.byAgent, agentId);
-    if (sign > 0) onAgent.add(containerId);
-    else if (onAgent.delete(containerId) && onAgent.size === 0) this.byAgent.delete(agentId);
+    const same = other !== undefined && sameHome(c, other);
+    const stem = isStemCell(c);
+    const sameStem = same && stem === isStemCell(other);
+    // The stem cell refill looks only at agents whose memory or stem cells changed.
+    if (!sameStem) this.changed.add(agentId);
+    if (!same) {
+      bump(this.used, agentId, sign * c.memoryMB);
+      let onAgent = this.byAgent.get(agentId);
+      if (sign > 0) {
+        if (!onAgent) this.byAgent.set(agentId, (onAgent = new Set()));
+        onAgent.add(containerId);
+      } else if (onAgent?.delete(containerId) && onAgent.size === 0) this.byAgent.delete(agentId);
+    }
+    if (stem && !sameStem) this.stemCounts.bump(agentId, shapeKey(c.kind, c.memoryMB), sign);
 
-    if (isStemCell(c)) bump(this.stemCounts, `${agentId}\u0000${shapeKey(c.kind, c.memoryMB)}`, sign);
     if (c.state === 'prewarm') {
       const shape = shapeKey(c.kind, c.memoryMB);
-      const ids = setOf(this.prewarmByShape, shape);
-      if (sign > 0) ids.add(containerId);
-      else if (ids.delete(containerId) && ids.size === 0) this.prewarmByShape.delete(shape);
+      let ready = this.prewarmByShape.get(shape);
+      if (sign > 0) {
+        if (!ready) this.prewarmByShape.set(shape, (ready = new Map()));
+        ready.set(containerId, c);
+      } else if (ready?.delete(containerId) && ready.size === 0) this.prewarmByShape.delete(shape);
       this.sortedOf(this.stems, agentId, byContainerId, c, sign);
       bump(this.reclaimable, agentId, sign * c.memoryMB);
-    }
-    if (c.state === 'assigned') {
-      const owned = setOf(this.byOwner, c.owner);
-      if (sign > 0) owned.add(containerId);
-      else if (owned.delete(containerId) && owned.size === 0) this.byOwner.delete(c.owner);
+    } else if (c.state === 'assigned') {
+      let owned = this.byOwner.get(c.owner);
+      if (sign > 0) {
+        if (!owned) this.byOwner.set(c.owner, (owned = new Set()));
+        owned.add(containerId);
+      } else if (owned?.delete(containerId) && owned.size === 0) this.byOwner.delete(c.owner);
       if (isEvictable(c)) {
         this.sortedOf(this.lru, agentId, byLastUse, c, sign);
         bump(this.reclaimable, agentId, sign * c.memoryMB);
-        // Set on a key already present keeps its place (see `put`: an update that leaves the
-        // container evictable keeps it where it is in the idle order).
+        // Set on a key already present keeps its place: an update that leaves the container
+        // evictable (e.g. re-claimed by another owner) keeps it where it is in the idle order.
         if (sign > 0) this.idleOrder.set(containerId, c);
-        else if (!this.keepIdlePlace) this.idleOrder.delete(containerId);
+        else if (!(other !== undefined && isEvictable(other))) this.idleOrder.delete(containerId);
       }
-      if (c.evicting) bump(this.evictions, evictionKey(c.evicting.controllerId, c.evicting.requestId), sign);
+      if (c.evicting) this.evictions.bump(c.evicting.controllerId, c.evicting.requestId, sign);
     }
     const key = codeOf(c);
-    if (key !== undefined) {
+    if (key !== undefined && !(same && codeOf(other) === key)) {
       let agents = this.code.get(key);
       if (!agents) this.code.set(key, (agents = new Map()));
       bump(agents, agentId, sign);
@@ -578,24 +742,6 @@ export class Pool implements PoolSnapshot {
       if (sign > 0) this.watched.add(containerId);
       else this.watched.delete(containerId);
     }
-  }
-
-  /** Re-files an assigned container whose agent, memory, owner and action stay the same. */
-  private reuse(old: AssignedContainer, c: AssignedContainer): void {
-    const { agentId, containerId } = c;
-    const was = isEvictable(old);
-    const is = isEvictable(c);
-    if (was) this.sortedOf(this.lru, agentId, byLastUse, old, -1);
-    if (is) this.sortedOf(this.lru, agentId, byLastUse, c, 1);
-    if (was !== is) bump(this.reclaimable, agentId, (is ? 1 : -1) * c.memoryMB);
-    // Set on a key already present keeps its place in the idle order.
-    if (is) this.idleOrder.set(containerId, c);
-    else if (was) this.idleOrder.delete(containerId);
-    if (old.evicting) bump(this.evictions, evictionKey(old.evicting.controllerId, old.evicting.requestId), -1);
-    if (c.evicting) {
-      bump(this.evictions, evictionKey(c.evicting.controllerId, c.evicting.requestId), 1);
-      this.watched.add(containerId);
-    } else if (old.evicting) this.watched.delete(containerId);
   }
 
   private sortedOf<T extends ContainerView>(map: Map<string, SortedList<T>>, agentId: string, compare: (a: T, b: T) => number, c: T, sign: 1 | -1): void {
@@ -609,20 +755,30 @@ export class Pool implements PoolSnapshot {
     }
   }
 
-  /** Re-files the agent in the free-memory order (connected agents only). */
+  /** Index of the first connected agent with at least `free` MB free, in the free-memory order. */
+  private firstWithFree(free: number): number {
+    // '' sorts before every agent id: the lower bound is the first entry with at least `free`.
+    this.freeProbe.free = free;
+    return this.freeOrder.lowerBound(this.freeProbe);
+  }
+
+  /** Re-files the agent in the free-memory order (connected agents only); its entry is reused. */
   private refreshFree(agentId: string): void {
-    const old = this.freeEntry.get(agentId);
+    const entry = this.freeEntry.get(agentId);
     const agent = this.agentTable.get(agentId);
+    const connected = agent?.connected === true;
     const free = agent ? agent.memoryMB - this.usedMemory(agentId) : 0;
-    if (old && agent?.connected && old.free === free) return;
-    if (old) {
-      this.freeOrder.delete(old);
-      this.freeEntry.delete(agentId);
-    }
-    if (agent?.connected) {
-      const entry = { agentId, free };
-      this.freeOrder.insert(entry);
-      this.freeEntry.set(agentId, entry);
+    if (entry) {
+      if (connected && entry.free === free) return;
+      this.freeOrder.delete(entry);
+      if (connected) {
+        entry.free = free;
+        this.freeOrder.insert(entry);
+      } else this.freeEntry.delete(agentId);
+    } else if (connected) {
+      const fresh = { agentId, free };
+      this.freeOrder.insert(fresh);
+      this.freeEntry.set(agentId, fresh);
     }
   }
 }

@@ -38,10 +38,16 @@ export class AcquireQueue {
   readonly maxSize: number;
   /** sorted by seq */
   private entries: QueueEntry[] = [];
-  /** membership and entries per action, so that `hasAction`, `countOf` and a repeated insert are O(1) */
+  /** membership and each action's line (its entries by seq), so that `hasAction`, `countOf`, a head check and a repeated insert are O(1) */
   private readonly members = new Set<QueueEntry>();
-  private readonly perAction = new Map<string, number>();
+  private readonly lines = new Map<string, QueueEntry[]>();
   private nextSeq = 0;
+  /** inserts that landed before the tail: a pass resumed past them would miss them */
+  private earlyInserts = 0;
+  /** where the last `nextServable` call of the current pass stopped (see there) */
+  private passSkip: ReadonlySet<string> | undefined;
+  private passSeq = 0;
+  private passEarlyInserts = 0;
 
   constructor(options: AcquireQueueOptions = {}) {
     this.maxSize = options.maxSize ?? DEFAULT_QUEUE_SIZE;
@@ -57,7 +63,8 @@ export class AcquireQueue {
 
   /** Makes an entry (with its arrival order) without inserting it: for acquires served at once. */
   make(request: { requestId: string; controllerId: string; action: ActionRef; deadline: number }, now: number): QueueEntry {
-    return { ...request, key: actionKey(request.action), enqueuedAt: now, seq: this.nextSeq++ };
+    // A literal rather than a spread of `request`: one per acquire, and only these fields are kept.
+    return { requestId: request.requestId, controllerId: request.controllerId, action: request.action, deadline: request.deadline, key: actionKey(request.action), enqueuedAt: now, seq: this.nextSeq++ };
   }
 
   /**
@@ -84,14 +91,8 @@ export class AcquireQueue {
     const last = this.entries[this.entries.length - 1];
     if (last === undefined || last.seq < entry.seq) this.entries.push(entry);
     else {
-      let lo = 0;
-      let hi = this.entries.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.entries[mid]!.seq < entry.seq) lo = mid + 1;
-        else hi = mid;
-      }
-      this.entries.splice(lo, 0, entry);
+      this.entries.splice(bySeq(this.entries, entry.seq), 0, entry);
+      this.earlyInserts++;
     }
     this.added(entry);
     return true;
@@ -99,19 +100,24 @@ export class AcquireQueue {
 
   private added(entry: QueueEntry): void {
     this.members.add(entry);
-    this.perAction.set(entry.key, (this.perAction.get(entry.key) ?? 0) + 1);
+    const line = this.lines.get(entry.key);
+    if (!line) this.lines.set(entry.key, [entry]);
+    else if (line[line.length - 1]!.seq < entry.seq) line.push(entry);
+    else line.splice(bySeq(line, entry.seq), 0, entry);
   }
 
   private removed(entry: QueueEntry): void {
     this.members.delete(entry);
-    const n = (this.perAction.get(entry.key) ?? 0) - 1;
-    if (n <= 0) this.perAction.delete(entry.key);
-    else this.perAction.set(entry.key, n);
+    const line = this.lines.get(entry.key);
+    if (!line) return;
+    const at = bySeq(line, entry.seq);
+    if (line[at] === entry) line.splice(at, 1);
+    if (line.length === 0) this.lines.delete(entry.key);
   }
 
   /** How many entries of this action wait. */
   countOf(key: string): number {
-    return this.perAction.get(key) ?? 0;
+    return this.lines.get(key)?.length ?? 0;
   }
 
   /** The waiting entry of one controller's request (request ids collide across controllers). */
@@ -120,7 +126,7 @@ export class AcquireQueue {
   }
 
   hasAction(key: string): boolean {
-    return this.perAction.has(key);
+    return this.lines.has(key);
   }
 
   /**
@@ -129,7 +135,8 @@ export class AcquireQueue {
    */
   remove(entry: QueueEntry): boolean {
     if (!this.members.has(entry)) return false;
-    this.entries.splice(this.entries.indexOf(entry), 1);
+    const at = bySeq(this.entries, entry.seq);
+    this.entries.splice(this.entries[at] === entry ? at : this.entries.indexOf(entry), 1);
     this.removed(entry);
     return true;
   }
@@ -153,18 +160,47 @@ export class AcquireQueue {
   /**
    * The oldest entry that heads its action's line and whose action is not in `skip` (actions the
    * caller already found unservable in this pass). Does not remove it.
+   *
+   * Pass contract: successive calls with the SAME `skip` set form one pass over the queue, and
+   * `skip` may only grow during it. The search then resumes where the previous call stopped
+   * (every entry before that point belongs to a skipped action), so a whole pass costs
+   * O(queue + calls × log queue) instead of O(queue) per call. Removing entries during the pass is
+   * fine; an insert before the tail (a requeue) restarts the search from the front.
    */
-  nextServable(skip: ReadonlySet<string> = new Set()): QueueEntry | undefined {
-    const seen = new Set<string>();
-    for (const entry of this.entries) {
-      if (seen.has(entry.key)) continue;
-      seen.add(entry.key);
-      if (!skip.has(entry.key)) return entry;
+  nextServable(skip?: ReadonlySet<string>): QueueEntry | undefined {
+    let from = 0;
+    if (skip !== undefined && skip === this.passSkip && this.passEarlyInserts === this.earlyInserts) from = bySeq(this.entries, this.passSeq);
+    for (let i = from; i < this.entries.length; i++) {
+      const entry = this.entries[i]!;
+      if (skip?.has(entry.key) || this.lines.get(entry.key)![0] !== entry) continue;
+      this.remember(skip, entry.seq);
+      return entry;
     }
+    // Past the tail: an entry appended later (whatever its seq, it is above the tail's) is found.
+    const tail = this.entries[this.entries.length - 1];
+    this.remember(skip, tail === undefined ? 0 : tail.seq + 1);
     return undefined;
+  }
+
+  private remember(skip: ReadonlySet<string> | undefined, seq: number): void {
+    this.passSkip = skip;
+    this.passSeq = seq;
+    this.passEarlyInserts = this.earlyInserts;
   }
 
   list(): readonly QueueEntry[] {
     return this.entries;
   }
+}
+
+/** The index of the first entry with `seq` at least `seq` (entries sorted by seq). */
+function bySeq(entries: readonly QueueEntry[], seq: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

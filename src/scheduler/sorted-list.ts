@@ -39,13 +39,21 @@ export class SortedList<T> {
   }
 
   insert(item: T): void {
-    this.items.splice(this.lowerBound(item), 0, item);
+    const n = this.items.length;
+    // Appending is the common case (an LRU order receives the newest use last): no search, no shift.
+    if (n === 0 || this.compare(this.items[n - 1]!, item) < 0) this.items.push(item);
+    else this.items.splice(this.lowerBound(item), 0, item);
   }
 
   /** Removes the item equal to `item` under the order; false when absent. */
   delete(item: T): boolean {
+    const n = this.items.length;
+    if (n > 0 && this.compare(this.items[n - 1]!, item) === 0) {
+      this.items.pop();
+      return true;
+    }
     const at = this.lowerBound(item);
-    if (at >= this.items.length || this.compare(this.items[at]!, item) !== 0) return false;
+    if (at >= n || this.compare(this.items[at]!, item) !== 0) return false;
     this.items.splice(at, 1);
     return true;
   }

@@ -65,4 +65,24 @@ describe('DecisionLog', () => {
       inputs: { connectedAgents: 2, containers: 0, queued: 0 },
     });
   });
+
+  it('records acquire decisions and refills by reference, and formats them when read exactly as the eager entries', () => {
+    const pool = snapshot([agent('n1', 1024), agent('n2', 512)], [stem('s1', 'n1')]);
+    const config = { stemCells: [{ kind: 'nodejs:20', memoryMB: 256, count: 1 }], maxQueueSize: 10 };
+    const stemRequest = { requestId: 'q1', controllerId: 'ctl1', action: action('hello'), queued: false };
+    const stemDecision = decideAcquire(pool, stemRequest, config);
+    const createRequest = { requestId: 'q1', controllerId: 'ctl2', action: action('other', 512), queued: true };
+    const createDecision = decideAcquire(pool, createRequest, config);
+    const creates = [{ agentId: 'n2', kind: 'nodejs:20', memoryMB: 256 }];
+    const eager = [acquireEntry(pool, stemRequest, stemDecision, 10), acquireEntry(pool, createRequest, createDecision, 11), stemCellEntry(pool, creates, 12)];
+    const log = new DecisionLog({ capacity: 2 });
+    expect([log.recordAcquire(pool, stemRequest, stemDecision, 10), log.recordAcquire(pool, createRequest, createDecision, 11), log.recordStemCells(pool, creates, 12)]).toEqual([1, 2, 3]);
+    expect(createDecision.kind).toBe('create');
+    expect(log.recent()).toEqual([
+      { seq: 2, ...eager[1] },
+      { seq: 3, ...eager[2] },
+    ]);
+    expect(log.recent()[1]).toEqual({ seq: 3, at: 12, decision: 'stemCells', reason: 'refill stem cells below their configured count: 1 × nodejs:20/256 MB on n2', agentId: 'n2', inputs: { connectedAgents: 2, containers: 1, queued: 0, agentFreeMB: 512 } });
+    expect(log.lastSeq).toBe(3);
+  });
 });

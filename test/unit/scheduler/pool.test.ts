@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pool, transition, usedMemory } from '../../../src/scheduler/pool.js';
 import { action, addr, assignedTo, snapshot, starting, stem, agent } from './fixtures.js';
+import { expectIndexesConsistent } from './index-check.js';
 
 const a = action('a');
 
@@ -68,4 +69,40 @@ describe('Pool', () => {
     expect(pool.apply('missing', { type: 'destroy', reason: 'r' })).toBeUndefined();
     expect(usedMemory(snapshot([], []), 'n1')).toBe(0);
   });
+
+  it('keeps its own copy of a put container and updates it in place, keeping every index in step', () => {
+    const pool = snapshot([agent('n1', 1024)], []);
+    const mine = assignedTo('c1', 'n1', a, { lastUsedAt: 10 });
+    pool.put(mine);
+    pool.put(assignedTo('c2', 'n1', a, { lastUsedAt: 20 }));
+    const rec = pool.containers.get('c1')!;
+    expect(rec).not.toBe(mine);
+    // A run starts: same record, no longer evictable.
+    const started = pool.apply('c1', { type: 'usage', inFlight: 1, paused: false, lastUsedAt: 30 });
+    expect(started?.state).toBe(rec);
+    expect(pool.containers.get('c1')).toBe(rec);
+    expect(rec).toMatchObject({ inFlight: 1, lastUsedAt: 30 });
+    expect(mine).toMatchObject({ inFlight: 0, lastUsedAt: 10 });
+    expect([...pool.evictable('n1')].map((c) => c.containerId)).toEqual(['c2']);
+    expectIndexesConsistent(pool);
+    // It ends: evictable again, after c2 in LRU order and in the idle order.
+    pool.apply('c1', { type: 'usage', inFlight: 0, paused: false, lastUsedAt: 40 });
+    expect([...pool.evictable('n1')].map((c) => c.containerId)).toEqual(['c2', 'c1']);
+    expect([...pool.idleLongest()].map((c) => c.containerId)).toEqual(['c2', 'c1']);
+    expect(pool.reclaimableMB('n1')).toBe(512);
+    // Evicted, then refused: the evictions under way follow.
+    pool.apply('c1', { type: 'evict', controllerId: 'ctl2', requestId: 'q1', now: 50 });
+    expect([pool.evictingFor('ctl2', 'q1'), pool.reclaimableMB('n1'), pool.watchedContainers().map((c) => c.containerId)]).toEqual([1, 256, ['c1']]);
+    expectIndexesConsistent(pool);
+    pool.apply('c1', { type: 'evictRefused' });
+    expect([pool.evictingFor('ctl2', 'q1'), pool.reclaimableMB('n1'), pool.watchedContainers()]).toEqual([0, 512, []]);
+    expect(pool.containers.get('c1')).toBe(rec);
+    expectIndexesConsistent(pool);
+  });
+
+  it('answers the free memory of connected agents only, with one lookup', () => {
+    const pool = snapshot([agent('n1', 1024), agent('n2', 512, { connected: false, lostSince: 1 })], [stem('s1', 'n1')]);
+    expect([pool.connectedFree('n1'), pool.connectedFree('n2'), pool.connectedFree('nope')]).toEqual([768, undefined, undefined]);
+  });
 });
+

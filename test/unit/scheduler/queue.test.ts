@@ -72,4 +72,40 @@ describe('AcquireQueue', () => {
     expect(q.insert(entry)).toBe(true);
     expect(q.list()).toEqual([entry]);
   });
+
+  it('resumes a pass (same skip set) where it stopped and offers exactly what a fresh search would', () => {
+    // The reference: the oldest head of a line whose action is not skipped, searched from the front.
+    const fresh = (q: AcquireQueue, skip: ReadonlySet<string>) => {
+      const seen = new Set<string>();
+      for (const e of q.list()) {
+        if (seen.has(e.key)) continue;
+        seen.add(e.key);
+        if (!skip.has(e.key)) return e;
+      }
+      return undefined;
+    };
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const q = new AcquireQueue({ maxSize: 50 });
+    const taken: ReturnType<AcquireQueue['make']>[] = [];
+    for (let i = 0; i < 30; i++) q.push(req(`r${i}`, `a${Math.floor(random() * 6)}`), 0);
+    for (let pass = 0; pass < 40; pass++) {
+      const skip = new Set<string>();
+      for (let step = 0; step < 60; step++) {
+        const got = q.nextServable(skip);
+        expect(got).toBe(fresh(q, skip));
+        if (!got) break;
+        const r = random();
+        if (r < 0.4) {
+          q.remove(got);
+          taken.push(got);
+        } else if (r < 0.7) skip.add(got.key);
+        else if (r < 0.8 && taken.length > 0) q.insert(taken.shift()!); // a requeue in its old place
+        else if (r < 0.9) q.push(req(`n${pass}-${step}`, `a${Math.floor(random() * 6)}`), 0);
+        // else: asked again without a change: the same head is offered again
+      }
+    }
+    expect(q.countOf('a0') + q.countOf('a1') + q.countOf('a2') + q.countOf('a3') + q.countOf('a4') + q.countOf('a5')).toBe(q.size);
+  });
 });
+
