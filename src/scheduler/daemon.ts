@@ -301,7 +301,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     });
     creating.set(containerId, entry);
     log('debug', 'creating container for acquire', { containerId, agentId, controllerId: entry.controllerId, requestId: entry.requestId });
-    if (!sendToAgent(agentId, { type: 'container.create', containerId, kind: action.kind, memoryMB: action.memoryMB, prewarm: false })) {
+    if (!sendToAgent(agentId, { type: 'container.create', containerId, kind: action.kind, memoryMB: action.memoryMB, prewarm: false, ...(action.image === undefined ? {} : { image: action.image }) })) {
       pool.remove(containerId);
       creating.delete(containerId);
       markAgentLost(agentId, now);
@@ -398,7 +398,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
         continue;
       }
       const decision = decide(entry, true, now);
-      if (decision.kind === 'queue' && decision.waitingFor === 'capacity') noRoomFor = Math.min(noRoomFor, entry.action.memoryMB);
+      // an image action waits for image-capable agents only: that says nothing about the others
+      if (decision.kind === 'queue' && decision.waitingFor === 'capacity' && entry.action.image === undefined) noRoomFor = Math.min(noRoomFor, entry.action.memoryMB);
       if (!apply(entry, decision, true, now)) skip.add(entry.key);
     }
     pool.queuedRequests = queue.size;
@@ -447,7 +448,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     const now = clock();
     peer.id = msg.agentId;
     agentConns.set(msg.agentId, peer.conn);
-    pool.setAgent({ agentId: msg.agentId, controlUrl: msg.controlUrl, memoryMB: msg.memoryMB, connected: true });
+    pool.setAgent({ agentId: msg.agentId, controlUrl: msg.controlUrl, memoryMB: msg.memoryMB, connected: true, runsImages: msg.backend === 'docker' });
     backends.set(msg.agentId, msg.backend);
     const reported = new Map(msg.containers.map((c) => [c.containerId, c]));
     for (const c of pool.onAgent(msg.agentId)) {

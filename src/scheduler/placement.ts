@@ -53,7 +53,16 @@ function better(strategy: PlacementStrategy, aFree: number, a: string, bFree: nu
  * The agent a new container of `actionKey` needing `memoryMB` should be created on, or undefined
  * when no connected agent has that much free memory.
  */
-export function choosePlacement(snapshot: PoolSnapshot, want: { readonly actionKey: string; readonly memoryMB: number }, options: PlacementOptions = {}): PlacementChoice | undefined {
+export function choosePlacement(
+  snapshot: PoolSnapshot,
+  want: {
+    readonly actionKey: string;
+    readonly memoryMB: number;
+    /** only these agents may take it (blackbox actions: agents that run images); default all */
+    readonly eligible?: (agentId: string) => boolean;
+  },
+  options: PlacementOptions = {},
+): PlacementChoice | undefined {
   const strategy = options.strategy ?? 'pack';
   const m = want.memoryMB;
   const rule = strategy === 'pack' ? 'least free memory that fits' : 'most free memory';
@@ -65,6 +74,7 @@ export function choosePlacement(snapshot: PoolSnapshot, want: { readonly actionK
     const holding = snapshot.actionAgents(want.actionKey);
     for (const agentId of holding.keys()) {
       if (++holders > LOCALITY_SCAN) break;
+      if (want.eligible !== undefined && !want.eligible(agentId)) continue;
       const free = snapshot.connectedFree(agentId);
       if (free === undefined || free < m) continue;
       if (bestId === undefined || better(strategy, free, agentId, bestFree, bestId)) {
@@ -80,6 +90,22 @@ export function choosePlacement(snapshot: PoolSnapshot, want: { readonly actionK
         reason: `${strategy}, locality: ${bestId} already holds this action (on ${holding.size} agent${holding.size === 1 ? '' : 's'}) and has the ${rule} among them (${bestFree} MB free, ${m} MB needed)`,
       };
     }
+  }
+  if (want.eligible !== undefined) {
+    // Rare (blackbox actions only) and limited to the eligible agents: a scan instead of the index.
+    let bestId: string | undefined;
+    let bestFree = 0;
+    for (const agent of snapshot.agents.values()) {
+      if (!want.eligible(agent.agentId)) continue;
+      const free = snapshot.connectedFree(agent.agentId);
+      if (free === undefined || free < m) continue;
+      if (bestId === undefined || better(strategy, free, agent.agentId, bestFree, bestId)) {
+        bestId = agent.agentId;
+        bestFree = free;
+      }
+    }
+    if (bestId === undefined) return undefined;
+    return { agentId: bestId, free: bestFree, local: false, reason: `${strategy} among agents that run images: ${bestId} has the ${rule} (${bestFree} MB free, ${m} MB needed)` };
   }
   const best = strategy === 'pack' ? snapshot.leastFreeFitting(m) : snapshot.mostFree();
   if (!best || best.free < m) return undefined;

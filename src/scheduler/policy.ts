@@ -55,7 +55,7 @@ export interface StemCellCreate {
   readonly memoryMB: number;
 }
 
-export type RejectLimit = 'noAgents' | 'tooLargeForAnyAgent' | 'schedulerQueue';
+export type RejectLimit = 'noAgents' | 'tooLargeForAnyAgent' | 'noAgentForImage' | 'schedulerQueue';
 
 /** Every decision carries `reason`: one sentence an operator reads in the decision log. */
 export type Decision =
@@ -96,14 +96,31 @@ export function decideAcquire(snapshot: PoolSnapshot, request: AcquireRequest, c
   if (snapshot.agents.size === 0) {
     return reject('noAgents', `No agent is registered with the scheduler, so no container can be placed for action ${actionName(action)}.`);
   }
+  // A blackbox action (its own image) runs only on agents that run images (the docker backend).
+  const eligible = action.image === undefined ? undefined : (agentId: string) => snapshot.agents.get(agentId)?.runsImages === true;
+  if (eligible !== undefined) {
+    let anyImageAgent = false;
+    let largestImageAgent = 0;
+    for (const agent of snapshot.agents.values()) {
+      if (agent.runsImages !== true) continue;
+      anyImageAgent = true;
+      largestImageAgent = Math.max(largestImageAgent, agent.memoryMB);
+    }
+    if (!anyImageAgent) {
+      return reject('noAgentForImage', `Action ${actionName(action)} runs the image ${action.image}, which needs an agent with the docker backend, and none is registered.`);
+    }
+    if (m > largestImageAgent) {
+      return reject('tooLargeForAnyAgent', `Action ${actionName(action)} needs ${m} MB of memory but the largest agent with the docker backend has ${largestImageAgent} MB.`);
+    }
+  }
   const largest = snapshot.largestAgentMB();
   if (m > largest) {
     return reject('tooLargeForAnyAgent', `Action ${actionName(action)} needs ${m} MB of memory but the largest agent has ${largest} MB.`);
   }
   const waitingOthers = snapshot.queuedRequests - (request.queued ? 1 : 0);
 
-  // 2. a stem cell of the same kind and memory
-  for (const c of snapshot.prewarmOf(action.kind, m)) {
+  // 2. a stem cell of the same kind and memory (never for an image: stem cells run brisk's runtime)
+  for (const c of eligible === undefined ? snapshot.prewarmOf(action.kind, m) : []) {
     const agent = snapshot.agents.get(c.agentId);
     if (!agent?.connected) continue;
     const spec = specOf(config.stemCells, c.kind, c.memoryMB);
@@ -135,11 +152,15 @@ export function decideAcquire(snapshot: PoolSnapshot, request: AcquireRequest, c
 
   // 3. an agent with room
   const noStem = `no stem cell of ${action.kind}/${m} MB`;
-  const placed = choosePlacement(snapshot, { actionKey: actionKey(action), memoryMB: m }, { strategy: config.placement ?? 'pack', locality: config.locality ?? true });
+  const placed = choosePlacement(
+    snapshot,
+    { actionKey: actionKey(action), memoryMB: m, ...(eligible === undefined ? {} : { eligible }) },
+    { strategy: config.placement ?? 'pack', locality: config.locality ?? true },
+  );
   if (placed) return { kind: 'create', agentId: placed.agentId, reason: `${noStem}; ${placed.reason}` };
 
   // 4. evict idle containers on one agent, LRU first, stem cells last
-  const plan = planEviction(snapshot, m);
+  const plan = planEviction(snapshot, m, eligible);
   if (plan) {
     return {
       kind: 'evictThenCreate',
@@ -205,7 +226,7 @@ function planOn(snapshot: PoolSnapshot, agent: AgentView, m: number, bound: numb
  * earlier candidate. Only when no candidate is found that way (e.g. only stem cells can make room)
  * are all agents with anything to evict considered. Cost: O(candidates × evictions), not O(agents).
  */
-function planEviction(snapshot: PoolSnapshot, m: number): EvictionPlan | undefined {
+function planEviction(snapshot: PoolSnapshot, m: number, eligible: ((agentId: string) => boolean) | undefined): EvictionPlan | undefined {
   let plan: EvictionPlan | undefined;
   const seen = new Set<string>();
   let candidates = 0;
@@ -214,13 +235,14 @@ function planEviction(snapshot: PoolSnapshot, m: number): EvictionPlan | undefin
     if (++scanned > EVICTION_SCAN || candidates >= EVICTION_CANDIDATES) break;
     if (seen.has(c.agentId)) continue;
     seen.add(c.agentId);
+    if (eligible !== undefined && !eligible(c.agentId)) continue;
     // A candidate whose plan loses still counts: it could make room.
     const agent = snapshot.agents.get(c.agentId);
     if (agent?.connected && agent.memoryMB >= m && snapshot.freeMemory(c.agentId) + snapshot.reclaimableMB(c.agentId) >= m) candidates++;
     plan = betterPlan(snapshot, agent, m, plan);
   }
   if (candidates > 0) return plan;
-  const rest = [...snapshot.reclaimableAgents()].filter((id) => !seen.has(id)).sort();
+  const rest = [...snapshot.reclaimableAgents()].filter((id) => !seen.has(id) && (eligible === undefined || eligible(id))).sort();
   for (const agentId of rest) plan = betterPlan(snapshot, snapshot.agents.get(agentId), m, plan);
   return plan;
 }

@@ -25,6 +25,8 @@ export interface AgentView {
   readonly connected: boolean;
   /** epoch ms when the connection was lost; set iff `!connected` */
   readonly lostSince?: number;
+  /** the agent can run OpenWhisk-compatible images (blackbox actions): its backend is docker */
+  readonly runsImages?: boolean;
 }
 
 /** Why a container is being started. */

@@ -17,6 +17,7 @@ import { dockerImageRef, ensureDockerImage } from '../../../src/image/docker-ima
 import { buildImage, type BuiltImage } from '../../../src/image/rootfs.js';
 import { describeWithSystem, DOCKER, isRoot } from '../../support/require-system.js';
 import { describeBackendContract } from './contract.js';
+import { annotation, api, startPlatform, type Platform } from '../platform/harness.js';
 
 /** Docker and root (the backend sets up network namespaces) */
 const DOCKER_AS_ROOT = { ...DOCKER, available: () => isRoot() && DOCKER.available() };
@@ -262,6 +263,33 @@ describeWithSystem(DOCKER_AS_ROOT, 'docker backend', () => {
       // (the runtime frames the line with the activation id it belongs to)
       expect(exits[0]?.detail).toMatch(/^exit code 5: .*bye$/);
       await vi.waitFor(async () => expect(await labelled(dataDir)).toEqual([]));
+    });
+  });
+
+  describe('blackbox actions through the platform', () => {
+    let platform: Platform<DockerBackend> | undefined;
+    const tags: string[] = [];
+
+    afterEach(async () => {
+      await platform?.close();
+      platform = undefined;
+      for (const tag of tags.splice(0)) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    });
+
+    it('runs an action of kind blackbox in its image, created and invoked through the REST API', async () => {
+      platform = await startPlatform({ openBackend: (dataDir) => openDocker(dataDir, { pull: false }) });
+      const built = await sharedImage();
+      const tag = `brisk-test-skeleton:${built.manifest.id}`;
+      tags.push(await buildFrom(platform.backend.imageRef, tag, ['ENV SKELETON=yes']));
+      const put = await api(platform, 'PUT', '/namespaces/_/actions/skeleton?overwrite=true', {
+        exec: { kind: 'blackbox', image: tag, code: 'function main(p) { return { skeleton: process.env.SKELETON, name: p.name } }' },
+      });
+      expect(put.status).toBe(200);
+      expect(put.body.exec).toMatchObject({ kind: 'blackbox', image: tag });
+      const reply = await api(platform, 'POST', '/namespaces/_/actions/skeleton?blocking=true', { name: 'Ada' });
+      expect(reply.status).toBe(200);
+      expect(reply.body.response.result).toEqual({ skeleton: 'yes', name: 'Ada' });
+      expect(annotation(reply.body, 'kind')).toBe('blackbox');
     });
   });
 });

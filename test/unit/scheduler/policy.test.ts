@@ -178,3 +178,41 @@ describe('decideStemCells', () => {
     expect(decideStemCells(snapshot([agent('n1', 1024)], [], 1), cfg)).toEqual([]);
   });
 });
+
+describe('decideAcquire for blackbox actions (their own image)', () => {
+  const image = (name = 'bb', memoryMB = 256, queued = false) => ({
+    requestId: 'r1',
+    controllerId: 'ctl1',
+    action: action(name, memoryMB, { kind: 'blackbox', image: 'skeleton:1' }),
+    queued,
+  });
+
+  it('rejects with noAgentForImage when no agent runs images', () => {
+    expect(decideAcquire(snapshot([agent('n1', 1024)], []), image(), config)).toEqual({
+      kind: 'reject',
+      limit: 'noAgentForImage',
+      message: 'Action guest/bb runs the image skeleton:1, which needs an agent with the docker backend, and none is registered.',
+      reason: 'Action guest/bb runs the image skeleton:1, which needs an agent with the docker backend, and none is registered.',
+    });
+  });
+
+  it('rejects with tooLargeForAnyAgent when no docker agent is large enough, however large the others are', () => {
+    const snap = snapshot([agent('big', 4096), agent('d1', 512, { runsImages: true })], []);
+    expect(decideAcquire(snap, image('bb', 1024), config)).toMatchObject({ kind: 'reject', limit: 'tooLargeForAnyAgent' });
+  });
+
+  it('creates on an agent that runs images even when another one packs better, and never takes a stem cell', () => {
+    const snap = snapshot([agent('p1', 512), agent('d1', 2048, { runsImages: true })], [stem('s1', 'p1', 256, 'blackbox')]);
+    expect(decideAcquire(snap, image(), config)).toMatchObject({ kind: 'create', agentId: 'd1' });
+  });
+
+  it('evicts only on agents that run images, and queues when they are full of busy containers', () => {
+    const other = action('other');
+    const idleOnPlain = assignedTo('c1', 'p1', other);
+    const idleOnDocker = assignedTo('c2', 'd1', other, { lastUsedAt: 2000 });
+    const snap = snapshot([agent('p1', 256), agent('d1', 256, { runsImages: true })], [idleOnPlain, idleOnDocker]);
+    expect(decideAcquire(snap, image(), config)).toMatchObject({ kind: 'evictThenCreate', agentId: 'd1', evict: ['c2'] });
+    const busy = snapshot([agent('p1', 256), agent('d1', 256, { runsImages: true })], [idleOnPlain, assignedTo('c2', 'd1', other, { inFlight: 1 })]);
+    expect(decideAcquire(busy, image(), config)).toMatchObject({ kind: 'queue' });
+  });
+});
