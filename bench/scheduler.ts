@@ -18,17 +18,14 @@
  * container record, `measureFloor`) right after it, and reports the ratio floor / placements per
  * second: the cost of a placement in floors, which machine load moves much less.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { table } from './lib/load.js';
+import { writeBenchSection } from './lib/report.js';
 import { measureRecordBytes, runSimulation, type SimResult } from './lib/sim-cluster.js';
 import type { PlacementStrategy } from '../src/scheduler/placement.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIZES = [
   { agents: 10, containers: 1_000 },
   { agents: 100, containers: 10_000 },
@@ -200,23 +197,10 @@ function main(): void {
   ].join('\n');
   if (args.json) console.log(JSON.stringify(result));
   else console.log(`${text}\n\n${JSON.stringify(result, null, 2)}`);
-  if (args.write) writeReport(text, result).catch((error: unknown) => {
+  if (args.write) writeBenchSection('scheduler-sim', text, result).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });
-}
-
-/** Replaces the section between the markers in docs/benchmarks.md with this run's figures. */
-async function writeReport(text: string, result: unknown): Promise<void> {
-  const file = join(ROOT, 'docs/benchmarks.md');
-  const begin = '<!-- scheduler-sim:begin -->';
-  const end = '<!-- scheduler-sim:end -->';
-  const doc = await readFile(file, 'utf8');
-  const a = doc.indexOf(begin);
-  const b = doc.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`${file} has no ${begin} … ${end} section`);
-  const section = `${begin}\n\`\`\`\n${text}\n\`\`\`\n\n<details><summary>JSON</summary>\n\n\`\`\`json\n${JSON.stringify(result, null, 2)}\n\`\`\`\n</details>\n${end}`;
-  await writeFile(file, doc.slice(0, a) + section + doc.slice(b + end.length));
 }
 
 main();
