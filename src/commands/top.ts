@@ -2,7 +2,6 @@ import { ApiCommand } from '../cli/base.js';
 import { openCliConfig, resolveApiTarget } from '../cli/config.js';
 import { checkAuth } from '../client/client.js';
 import { InvalidInputError } from '../errors.js';
-import { runTop } from '../tui/run.js';
 
 export default class Top extends ApiCommand {
   static override summary = 'Live view of the platform: agents, actions, activations and scheduler decisions.';
@@ -19,6 +18,12 @@ export default class Top extends ApiCommand {
       });
     }
     const target = resolveApiTarget({ flags, config: openCliConfig() });
+    // Ink draws only a final frame when it believes it runs under CI (a CI variable inherited by a
+    // terminal session, say). This command only runs on a terminal, so that guess is wrong here:
+    // drop the variables before Ink is loaded (it reads them once, at import).
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
+    const { runTop } = await import('../tui/run.js');
     await runTop({ apihost: target.apihost, auth: checkAuth(target.auth) });
   }
 }
