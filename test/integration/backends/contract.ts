@@ -291,6 +291,7 @@ export function describeBackendContract(title: string, open: OpenBackend, option
               writeTmp: attempt(() => { fs.writeFileSync('/tmp/scratch', 'x'); return 'written'; }),
               root: fs.readdirSync('/').sort(),
               cgroups: attempt(() => fs.readdirSync('/sys/fs/cgroup')),
+              status: Object.fromEntries(fs.readFileSync('/proc/self/status', 'utf8').split('\\n').map((l) => l.split(':\\t')).filter((kv) => ['Seccomp', 'NoNewPrivs', 'CapEff', 'CapPrm', 'CapBnd'].includes(kv[0]))),
             };
           }`,
         );
@@ -305,6 +306,8 @@ export function describeBackendContract(title: string, open: OpenBackend, option
         expect(result.root).not.toContain('home');
         expect(result.root).not.toContain('root');
         expect(result.root).not.toContain('var');
+        // no capabilities at all, no way to gain any, and a seccomp filter in force
+        expect(result.status).toEqual({ Seccomp: '2', NoNewPrivs: '1', CapEff: '0000000000000000', CapPrm: '0000000000000000', CapBnd: '0000000000000000' });
       });
 
       it('lets no action reach the controller, the scheduler, the agent or another container', async () => {

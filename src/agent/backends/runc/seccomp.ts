@@ -65,12 +65,30 @@ export const DENIED_SYSCALLS: readonly string[] = [
 ];
 
 const EPERM = 1;
+const ENOSYS = 38;
+/** clone(2) flags that create namespaces; an action may create none (a user namespace above all). */
+const CLONE_NEW_NAMESPACES = 0x7e020000; // NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 
 /** The `linux.seccomp` section of an OCI config. */
 export function seccompProfile(): Record<string, unknown> {
   return {
     defaultAction: 'SCMP_ACT_ALLOW',
     architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
-    syscalls: [{ names: [...DENIED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM }],
+    syscalls: [
+      { names: [...DENIED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
+      // clone with any namespace flag: refused. Threads and child processes (no such flags) pass.
+      ...[0x02000000, 0x10000000, 0x04000000, 0x08000000, 0x20000000, 0x40000000, 0x00020000].map((flag) => ({
+        names: ['clone'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: EPERM,
+        args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }],
+      })),
+      // clone3 passes its flags in memory, out of seccomp's sight: "not implemented" makes glibc
+      // fall back to clone, which the rules above can check.
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+    ],
   };
 }
+
+/** For documentation and tests: the namespace flags clone() may not be given. */
+export const DENIED_CLONE_FLAGS = CLONE_NEW_NAMESPACES;
