@@ -14,6 +14,7 @@
  * abort or an agent crash leaks nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,10 +150,20 @@ export class ProcessBackend implements ContainerBackend {
     return { host: this.#host, port };
   }
 
+  /** Resolves once the kernel reports the runtime stopped: SIGSTOP is delivered asynchronously. */
   async pause(containerId: string): Promise<void> {
     const child = this.#get(containerId);
     child.process.kill('SIGSTOP');
     child.paused = true;
+    const pid = child.process.pid;
+    if (pid === undefined || process.platform !== 'linux') return;
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline && child.process.exitCode === null && child.process.signalCode === null) {
+      // field 3 of /proc/<pid>/stat: T (stopped) or t (traced); synchronous: a few microseconds
+      const stat = readProcStat(pid);
+      if (stat === undefined || /^[Tt]$/.test(stat)) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async resume(containerId: string): Promise<void> {
@@ -283,9 +294,11 @@ export class ProcessBackend implements ContainerBackend {
       } catch {
         // already gone
       }
-      // wait until it is gone (it is not our child, so poll /proc)
+      // Wait until it is gone (it is not our child, so poll /proc). Its state, not its cmdline: the
+      // cmdline empties when the kernel releases its memory, before its files (the listening
+      // socket) are closed; a zombie (Z) has closed them all.
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) !== '') {
+      while (Date.now() < deadline && !/^[ZX]?$/.test(readProcStat(pid) ?? '')) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
@@ -306,5 +319,15 @@ export class ProcessBackend implements ContainerBackend {
   /** The container's TMPDIR; removed with the container. */
   #tmpDir(containerId: string): string {
     return path.join(this.#dir, `${containerId}.tmp`);
+  }
+}
+
+/** The state letter of /proc/<pid>/stat, or undefined when the process is gone. */
+function readProcStat(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
   }
 }
