@@ -111,3 +111,29 @@ function followImport(docker: Dockerode, stream: NodeJS.ReadableStream): Promise
     });
   });
 }
+
+export interface DockerPruneResult {
+  /** tags removed */
+  removed: string[];
+  /** tags kept because a container (running or stopped) uses them */
+  inUse: string[];
+}
+
+/**
+ * Removes every `brisk-runtime:<id>` tag but `keep`'s. Docker refuses (409) to remove an image a
+ * container uses, and that refusal is respected (never forced): such tags are reported in `inUse`.
+ */
+export async function pruneDockerImages(docker: Dockerode, keep: string): Promise<DockerPruneResult> {
+  const result: DockerPruneResult = { removed: [], inUse: [] };
+  const images = await docker.listImages({ filters: JSON.stringify({ reference: [`${DOCKER_IMAGE_REPOSITORY}:*`] }) });
+  for (const tag of images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${DOCKER_IMAGE_REPOSITORY}:`) && t !== keep).sort()) {
+    try {
+      await docker.getImage(tag).remove();
+      result.removed.push(tag);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 409) result.inUse.push(tag);
+      else if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+  }
+  return result;
+}

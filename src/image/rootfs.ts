@@ -72,6 +72,14 @@ export interface BuildImageOptions {
   force?: boolean;
 }
 
+/** The id the image of this node and this runtime has (whether it is built or not). */
+export async function currentImageId(options: Pick<BuildImageOptions, 'nodePath' | 'distSrc'> = {}): Promise<string> {
+  const distSrc = options.distSrc ?? DIST_SRC;
+  const runtimeFiles = await listRuntimeFiles(distSrc);
+  if (runtimeFiles.length === 0) throw new ConfigError(`no compiled runtime under ${distSrc}`, { hint: 'run `npm run build` first' });
+  return imageId(options.nodePath ?? process.execPath, distSrc, runtimeFiles);
+}
+
 /** Builds the image (or finds it) and returns where it is. */
 export async function buildImage(options: BuildImageOptions = {}): Promise<BuiltImage> {
   const imagesDir = path.resolve(options.imagesDir ?? DEFAULT_IMAGES_DIR);
