@@ -19,7 +19,7 @@
  */
 import type Dockerode from 'dockerode';
 import { ACTION_USER, NODE_IN_IMAGE, RUNTIME_ENTRY_IN_IMAGE } from '../../../image/rootfs.js';
-import { MASKED_PATHS, RUNTIME_PORT } from '../runc/spec.js';
+import { MASKED_PATHS, RUNTIME_PORT, runtimeEnv } from '../runc/spec.js';
 
 /** Labels every container of the docker backend carries. */
 export const LABEL_AGENT = 'brisk.agent';
@@ -49,17 +49,7 @@ const MiB = 1024 * 1024;
 /** The options of `POST /containers/create` for one action container. */
 export function dockerContainerConfig(input: DockerContainerInput): Dockerode.ContainerCreateOptions {
   const memoryBytes = input.memoryMB * MiB;
-  const env: Record<string, string> = input.briskRuntime
-    ? {
-        ...input.env,
-        PATH: '/usr/bin',
-        HOME: '/tmp',
-        TMPDIR: '/tmp',
-        __OW_PORT: String(RUNTIME_PORT),
-        __OW_HOST: '0.0.0.0',
-        __OW_ALLOW_CONCURRENT: 'true',
-      }
-    : { ...input.env };
+  const env: Record<string, string> = input.briskRuntime ? runtimeEnv(input.env) : { ...input.env };
   return {
     name: input.name,
     Image: input.image,

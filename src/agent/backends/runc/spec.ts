@@ -52,11 +52,13 @@ export interface ContainerSpecInput {
 
 const MiB = 1024 * 1024;
 
-/** The config.json object for `runc create`. */
-export function containerSpec(input: ContainerSpecInput): Record<string, unknown> {
-  const memoryBytes = input.memoryMB * MiB;
-  const env = {
-    ...input.env,
+/**
+ * The environment of brisk's runtime in an isolated container (runc and docker): the action's
+ * variables, then what the runtime needs (these win): where it listens, /tmp as home and TMPDIR.
+ */
+export function runtimeEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return {
+    ...env,
     PATH: '/usr/bin',
     HOME: '/tmp',
     TMPDIR: '/tmp',
@@ -64,6 +66,12 @@ export function containerSpec(input: ContainerSpecInput): Record<string, unknown
     __OW_HOST: '0.0.0.0',
     __OW_ALLOW_CONCURRENT: 'true',
   };
+}
+
+/** The config.json object for `runc create`. */
+export function containerSpec(input: ContainerSpecInput): Record<string, unknown> {
+  const memoryBytes = input.memoryMB * MiB;
+  const env = runtimeEnv(input.env);
   const noCapabilities = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
   return {
     ociVersion: '1.0.2',
