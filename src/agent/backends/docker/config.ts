@@ -19,7 +19,7 @@
  */
 import type Dockerode from 'dockerode';
 import { ACTION_USER, NODE_IN_IMAGE, RUNTIME_ENTRY_IN_IMAGE } from '../../../image/rootfs.js';
-import { MASKED_PATHS, RUNTIME_PORT, runtimeEnv } from '../runc/spec.js';
+import { MASKED_PATHS, runtimeEnv } from '../runc/spec.js';
 
 /** Labels every container of the docker backend carries. */
 export const LABEL_AGENT = 'brisk.agent';
