@@ -25,6 +25,7 @@
  * stay open for the container's life. Every other Docker call is bounded here.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -201,13 +202,17 @@ export class DockerBackend implements ContainerBackend {
       const info = await bounded(handle.inspect(), TIMEOUTS.inspect, 'inspect');
       const pid = info.State.Pid;
       if (!info.State.Running || pid <= 0) throw await this.#exitedDuringStart(container);
-      container.cgroupPath = await cgroupOf(pid);
       const started = container;
-      const net = await this.#network.attach({ pid }).catch(async (err: unknown) => {
-        // the runtime may have exited between inspect and attach (its namespace went with it)
+      // The runtime may exit at any moment after inspect (its /proc entry and namespace go with it):
+      // a failure then is reported as that exit, with its output, not as the step that tripped on it.
+      // (Docker's own state lags behind the kernel's, so the process itself is asked first.)
+      const orExited = async (err: unknown): Promise<never> => {
+        if (!existsSync(`/proc/${pid}`)) throw await this.#exitedDuringStart(started);
         const now = await bounded(handle.inspect(), TIMEOUTS.inspect, 'inspect').catch(() => undefined);
         throw now?.State.Running === true ? err : await this.#exitedDuringStart(started);
-      });
+      };
+      container.cgroupPath = await cgroupOf(pid).catch(orExited);
+      const net = await this.#network.attach({ pid }).catch(orExited);
       container.slot = net.slot;
       await writeFile(this.#slotFile(containerId), `${net.slot}\n`);
       const tracked = container;
