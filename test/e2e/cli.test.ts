@@ -139,7 +139,7 @@ describe('brisk up and the action/activation commands', () => {
       expect(await brisk(['activation', 'get', 'f'.repeat(32)], env)).toMatchObject({ exitCode: 3, json: { code: 'NOT_FOUND' } });
 
       // As root with runc installed (CI), `up` runs containers with runc; else as plain processes.
-      expect(up.report.backend).toBe(isRoot() && findOnPath('runc') !== undefined ? 'runc' : 'process');
+      expect(up.report.backend).toBe(isRoot() && ['runc', 'ip', 'nft'].every((tool) => findOnPath(tool) !== undefined) ? 'runc' : 'process');
 
       // Shutdown: exit 0, and every process `up` started (the action containers) is gone.
       const children = up.report.backend === 'runc' ? runcContainerPids(join(dir, 'data', 'agent')) : descendants(up.pid);
@@ -174,7 +174,7 @@ describe('separate daemons', () => {
       expect(await second.stop('SIGTERM')).toBe(0);
       const agent = await startDaemon<{ agentId: string; backend: string }>(['agent', '--scheduler', scheduler.report.url, '--memory', '1GB', '--apihost', controller.report.apihost, ...common], env);
       daemons.push(agent);
-      expect(agent.report.backend).toBe(isRoot() && findOnPath('runc') !== undefined ? 'runc' : 'process');
+      expect(agent.report.backend).toBe(isRoot() && ['runc', 'ip', 'nft'].every((tool) => findOnPath(tool) !== undefined) ? 'runc' : 'process');
       // the agent's containers: its children (process backend) or the processes in its cgroups (runc)
       const containerPids = () => (agent.report.backend === 'runc' ? runcContainerPids(join(dataDir, 'agent')) : descendants(agent.pid));
       // --stem-cell took effect: the agent keeps two prewarmed containers before any invoke

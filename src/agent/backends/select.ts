@@ -21,6 +21,9 @@ export interface HostFacts {
   root: boolean;
   /** path of runc, when installed */
   runc: string | undefined;
+  /** the tools the isolated backends wire containers' networks with (iproute2, nftables); default present */
+  ip?: string | undefined;
+  nft?: string | undefined;
 }
 
 export interface BackendSelection {
@@ -32,14 +35,15 @@ export interface BackendSelection {
 /** Pure: the backend `choice` resolves to on a host with `facts`. */
 export function selectBackend(choice: BackendChoice, facts: HostFacts): BackendSelection {
   if (choice !== 'auto') return { name: choice, reason: `--backend ${choice}` };
-  if (facts.root && facts.runc !== undefined) return { name: 'runc', reason: `running as root and runc is installed at ${facts.runc}` };
-  const why = !facts.root ? 'not running as root' : 'runc is not installed';
+  const missingTools = [...('ip' in facts && facts.ip === undefined ? ['ip (iproute2)'] : []), ...('nft' in facts && facts.nft === undefined ? ['nft (nftables)'] : [])];
+  if (facts.root && facts.runc !== undefined && missingTools.length === 0) return { name: 'runc', reason: `running as root and runc is installed at ${facts.runc}` };
+  const why = !facts.root ? 'not running as root' : facts.runc === undefined ? 'runc is not installed' : `runc is installed but ${missingTools.join(' and ')} ${missingTools.length > 1 ? 'are' : 'is'} not`;
   return { name: 'process', reason: `${why}: actions run as plain processes, without isolation` };
 }
 
 /** The facts of this host (PATH lookup, uid). */
 export function probeHost(env: NodeJS.ProcessEnv = process.env): HostFacts {
-  return { root: process.getuid?.() === 0, runc: findExecutable('runc', env.PATH) };
+  return { root: process.getuid?.() === 0, runc: findExecutable('runc', env.PATH), ip: findExecutable('ip', env.PATH), nft: findExecutable('nft', env.PATH) };
 }
 
 export interface OpenBackendOptions {
