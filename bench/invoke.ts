@@ -2,9 +2,9 @@
  * `npm run bench`: the warm invoke path through the controller against its physical floor, a direct
  * `POST /run` to the same runtime, measured in one run on this machine.
  *
- * - The platform runs as `brisk up --backend process` in a child process (scheduler, agent, controller,
+ * - The platform runs as `brisk up --backend process` (or `--backend runc`) in a child process (scheduler, agent, controller,
  *   SQLite store), so the load generator does not share its event loop.
- * - The floor is the same runtime (src/runtime, started by the same process backend) called directly.
+ * - The floor is the same runtime (src/runtime, started by the same backend) called directly.
  * - Both get the same no-op action, the same client (undici keep-alive pool), the same request counts:
  *   latency at concurrency 1 (p50/p99), throughput at concurrency 32.
  *
@@ -18,7 +18,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { ContainerBackend } from '../src/agent/backend.js';
 import { ProcessBackend } from '../src/agent/backends/process.js';
+import { RuncBackend } from '../src/agent/backends/runc.js';
 import { closedLoop, table, type LoadResult, type Target } from './lib/load.js';
 import { writeBenchSection } from './lib/report.js';
 
@@ -33,10 +35,12 @@ interface Args {
   seconds: number;
   json: boolean;
   write: boolean;
+  /** the container backend of both sides: process (default) or runc (root) */
+  backend: 'process' | 'runc';
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { count: 3000, seconds: 8, json: false, write: false };
+  const args: Args = { count: 3000, seconds: 8, json: false, write: false, backend: 'process' };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const next = () => {
@@ -48,7 +52,11 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--seconds') args.seconds = next();
     else if (arg === '--json') args.json = true;
     else if (arg === '--write') args.write = true;
-    else throw new Error(`unknown option ${arg} (known: --count N, --seconds S, --json, --write)`);
+    else if (arg === '--backend') {
+      const value = argv[++i];
+      if (value !== 'process' && value !== 'runc') throw new Error('--backend takes process or runc');
+      args.backend = value;
+    } else throw new Error(`unknown option ${arg} (known: --count N, --seconds S, --json, --write, --backend process|runc)`);
   }
   return args;
 }
@@ -60,8 +68,8 @@ interface Up {
 }
 
 /** Starts `brisk up` in a child process and waits for its JSON report. */
-async function startBriskUp(dataDir: string, configDir: string): Promise<Up> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), 'up', '--port', '0', '--data-dir', dataDir, '--json', '--no-sample', '--backend', 'process', ...UNTHROTTLED], {
+async function startBriskUp(dataDir: string, configDir: string, backend: Args['backend']): Promise<Up> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), 'up', '--port', '0', '--data-dir', dataDir, '--json', '--no-sample', '--backend', backend, ...UNTHROTTLED], {
     env: { ...process.env, BRISK_CONFIG_DIR: configDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -111,10 +119,11 @@ function ms(us: number): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const work = await mkdtemp(join(tmpdir(), 'brisk-bench-'));
-  const backend = new ProcessBackend({ dataDir: join(work, 'direct') });
   let up: Up | undefined;
+  // The floor: the same runtime, started by the same backend, called directly (over the same
+  // network path: loopback for process, the container's veth for runc).
+  const backend: ContainerBackend = args.backend === 'runc' ? await RuncBackend.open({ dataDir: join(work, 'direct') }) : new ProcessBackend({ dataDir: join(work, 'direct') });
   try {
-    // The floor: the same runtime, started by the same backend, called directly.
     const address = await backend.create({ containerId: 'bench-direct', kind: 'nodejs:20', memoryMB: 256, env: {} });
     const direct = `http://${address.host}:${address.port}`;
     await call(direct, 'POST', '/init', {}, { value: { name: 'noop', main: 'main', binary: false, code: NOOP, env: {} } });
@@ -129,7 +138,7 @@ async function main(): Promise<void> {
     });
     const directTarget: Target = { origin: direct, path: '/run', headers: { 'content-type': 'application/json' }, body: runBody, okStatus: [200] };
 
-    up = await startBriskUp(join(work, 'data'), join(work, 'config'));
+    up = await startBriskUp(join(work, 'data'), join(work, 'config'), args.backend);
     const authHeader = { authorization: `Basic ${Buffer.from(up.auth).toString('base64')}` };
     await call(up.apihost, 'PUT', '/api/v1/namespaces/_/actions/noop?overwrite=true', authHeader, {
       exec: { kind: 'nodejs:default', code: NOOP },
@@ -172,6 +181,7 @@ async function main(): Promise<void> {
     const throughputRatio = viaController.c32.throughput / directFirst.c32.throughput;
     const result = {
       benchmark: 'warm-invoke',
+      backend: args.backend,
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
       action: { code: NOOP, concurrencyLimit: CONCURRENCY_HIGH, logsMB: { noop: 0, 'noop-logged': 10 } },
@@ -194,7 +204,7 @@ async function main(): Promise<void> {
     ].join('\n');
     if (!args.json) console.log(`${text}\n`);
     console.log(JSON.stringify(result, null, args.json ? 0 : 2));
-    if (args.write) await writeBenchSection('warm-invoke', text, result);
+    if (args.write) await writeBenchSection(args.backend === 'runc' ? 'warm-invoke-runc' : 'warm-invoke', text, result);
   } finally {
     if (up !== undefined) await stopBriskUp(up);
     await backend.close();

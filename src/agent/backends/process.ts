@@ -294,11 +294,11 @@ export class ProcessBackend implements ContainerBackend {
       } catch {
         // already gone
       }
-      // Wait until it is gone (it is not our child, so poll /proc). Its state, not its cmdline: the
-      // cmdline empties when the kernel releases its memory, before its files (the listening
-      // socket) are closed; a zombie (Z) has closed them all.
+      // Wait until it is gone (it is not our child, so poll /proc). Not its cmdline, which empties
+      // when the kernel releases its memory, before its files (the listening socket) are closed; and
+      // not the leader's Z alone: node's other threads still hold the files until they have exited.
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && !/^[ZX]?$/.test(readProcStat(pid) ?? '')) {
+      while (Date.now() < deadline && !exitedCompletely(pid)) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
@@ -319,6 +319,23 @@ export class ProcessBackend implements ContainerBackend {
   /** The container's TMPDIR; removed with the container. */
   #tmpDir(containerId: string): string {
     return path.join(this.#dir, `${containerId}.tmp`);
+  }
+}
+
+/** True when the process is gone, or a zombie with no thread left (every file of it closed). */
+function exitedCompletely(pid: number): boolean {
+  const state = readProcStat(pid);
+  if (state === undefined) return true;
+  // a zombie leader counts itself only once its other threads are gone
+  return (state === 'Z' || state === 'X') && threadsOf(pid) <= 1;
+}
+
+/** The Threads: count of /proc/<pid>/status (0 when gone). */
+function threadsOf(pid: number): number {
+  try {
+    return Number(/^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
   }
 }
 
