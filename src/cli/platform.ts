@@ -56,6 +56,8 @@ export interface Platform {
   /** `uuid:key` of the namespace */
   auth: string;
   schedulerUrl: string;
+  /** Prometheus endpoints of the three daemons (each on its own port: REST, scheduler, agent control) */
+  metrics: { controller: string; scheduler: string; agent: string };
   agentId: string;
   /** the backend that runs containers */
   backend: BackendName;
@@ -144,6 +146,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       namespace,
       auth: `${identity.uuid}:${identity.key}`,
       schedulerUrl: scheduler.url,
+      metrics: {
+        controller: `${reachableUrl(controller.url)}/metrics`,
+        scheduler: `${reachableUrl(scheduler.url).replace(/^ws/, 'http')}/metrics`,
+        agent: `${reachableUrl(agent.controlUrl).replace(/^ws/, 'http')}/metrics`,
+      },
       agentId: agent.agentId,
       backend: agent.backend,
       controllerId: controller.controllerId,

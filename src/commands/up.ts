@@ -55,6 +55,7 @@ export default class Up extends BriskCommand {
         agentId: platform.agentId,
         backend: platform.backend,
         backendReason: selection.reason,
+        metrics: platform.metrics,
         pid: process.pid,
         profile,
         configFile: config.path,
@@ -76,6 +77,7 @@ export default class Up extends BriskCommand {
       p('data dir', report.dataDir);
       p('scheduler', report.schedulerUrl);
       p('backend', `${report.backend} (${report.backendReason})`);
+      p('metrics', `${report.metrics.controller}  ${report.metrics.scheduler}  ${report.metrics.agent}`);
       p('config', `profile '${report.profile}' in ${report.configFile}`);
       if (report.sample !== undefined && 'error' in report.sample) {
         this.log(this.style.paint('red', `sample: ${report.sample.action} failed: [${report.sample.error.code}] ${report.sample.error.message}`));

@@ -23,6 +23,7 @@ interface UpReport {
   profile: string;
   backend: string;
   backendReason: string;
+  metrics: { controller: string; scheduler: string; agent: string };
   sample: { action: string; activationId: string; params: Record<string, unknown>; result: unknown };
 }
 
@@ -62,6 +63,12 @@ describe('brisk up and the action/activation commands', () => {
       const limits = await fetch(`${up.report.apihost}/api/v1/namespaces/_/limits`, { headers: { authorization: `Basic ${Buffer.from(up.report.auth).toString('base64')}` } });
       expect(await limits.json()).toMatchObject({ concurrentInvocations: 77, invocationsPerMinute: 60000 });
       expect(up.report.namespace).toBe('guest');
+      // every daemon's Prometheus endpoint, as `up` reports it, answers
+      for (const url of Object.values(up.report.metrics)) {
+        const scraped = await fetch(url);
+        expect({ url, status: scraped.status }).toEqual({ url, status: 200 });
+        expect(await scraped.text()).toContain('# TYPE ');
+      }
       expect(up.report.auth).toMatch(/^[^:]+:.{64}$/);
       expect(up.report.sample).toEqual({ action: 'hello', activationId: expect.stringMatching(ID), params: { name: 'brisk' }, result: { greeting: 'Hello, brisk!' } });
 
