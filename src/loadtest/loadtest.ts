@@ -5,31 +5,20 @@
 import { createClient, type BriskClient } from '../client/client.js';
 import { BriskError, NotFoundError } from '../errors.js';
 import { breakdown, DEFAULT_MAX_CLASSIFIED, pickForClassification } from './classify.js';
-import type { HistogramOptions } from './histogram.js';
 import { fetchClasses, recordGetter, type GetRecord } from './records.js';
 import { buildReport, type LoadtestReport } from './report.js';
-import { createHttpInvoker, runEngine, type InvokeFn, type LoadtestProgress } from './run.js';
-import { checkStop, MAX_ACTIONS, type ActionTarget, type LoadMode, type StopCondition } from './schedule.js';
+import { createHttpInvoker, runEngine, type EngineOptions, type InvokeFn } from './run.js';
+import { checkStop, MAX_ACTIONS } from './schedule.js';
 
-export interface LoadtestOptions {
+/** The engine's options (without its test seams: the clock and the random source), plus where to send and how to classify. */
+export interface LoadtestOptions extends Omit<EngineOptions, 'invoke' | 'now' | 'random'> {
   apihost: string;
   /** `uuid:key` */
   auth: string;
-  targets: readonly ActionTarget[];
-  mode: LoadMode;
-  stop: StopCondition;
-  payload?: Record<string, unknown>;
-  onProgress?: (progress: LoadtestProgress) => void;
-  progressIntervalMs?: number;
-  /** aborting stops sending; what was sent is still awaited, classified and reported */
-  signal?: AbortSignal;
-  /** most (activation id, latency) samples kept while running; default 100 000 */
-  maxSamples?: number;
   /** most records read to classify; default DEFAULT_MAX_CLASSIFIED (10 000), a uniform random subset beyond */
   maxClassified?: number;
   /** record reads at once; default 8 */
   classifyConcurrency?: number;
-  histogram?: HistogramOptions;
   /** test seams */
   invoke?: InvokeFn;
   getRecord?: GetRecord;
