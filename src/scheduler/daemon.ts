@@ -663,6 +663,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
       if (agent.connected || agent.lostSince === undefined || now - agent.lostSince < peerGraceMs) continue;
       for (const c of pool.onAgent(agent.agentId)) gone(c.containerId, 'destroyed', now);
       pool.removeAgent(agent.agentId);
+      backends.delete(agent.agentId);
       log('warn', 'agent written off', { agentId: agent.agentId });
     }
     for (const c of pool.watchedContainers()) {
