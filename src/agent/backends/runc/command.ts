@@ -56,8 +56,6 @@ export interface DetachedStart {
   /** the container's stdout and stderr, open until every process holding them exits */
   stdout: Readable;
   stderr: Readable;
-  /** settles when the streams have ended (the container is gone); never rejects */
-  ended: Promise<void>;
 }
 
 /**
@@ -70,10 +68,8 @@ export function startDetached(file: string, args: readonly string[], options: { 
   const label = describe(file, args);
   // buffer: false: the streams are consumed by the caller (the container's output), not collected.
   const child: ResultPromise = execa(file, args, { stdin: 'ignore', buffer: false, reject: false, env: { LC_ALL: 'C' }, extendEnv: true });
-  const ended = child.then(
-    () => undefined,
-    () => undefined,
-  );
+  // reject: false: the result promise never rejects; its settling (the streams' end) is the caller's to watch
+  void child.catch(() => undefined);
   return new Promise<DetachedStart>((resolve, reject) => {
     let stderrText = '';
     const collect = (chunk: Buffer): void => {
@@ -92,7 +88,7 @@ export function startDetached(file: string, args: readonly string[], options: { 
       clearTimeout(timer);
       child.stderr?.off('data', collect);
       if (code === 0 && child.stdout !== null && child.stderr !== null) {
-        resolve({ stdout: child.stdout, stderr: child.stderr, ended });
+        resolve({ stdout: child.stdout, stderr: child.stderr });
         return;
       }
       // runc wrote its reason as JSON-ish log lines or plain text; both are worth showing as they are
