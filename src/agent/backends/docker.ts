@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Dockerode from 'dockerode';
@@ -36,7 +36,7 @@ import { ensureDockerImage } from '../../image/docker-image.js';
 import { buildImage, type BuiltImage } from '../../image/rootfs.js';
 import { OOM_MARKER, type BackendListener, type ContainerBackend, type CreateContainerRequest, type LeftoverContainer } from '../backend.js';
 import { Cgroups } from '../cgroup.js';
-import { ContainerNetwork } from '../network/container-network.js';
+import { ContainerNetwork, readSlotFile, writeSlotFile } from '../network/container-network.js';
 import { dockerContainerConfig, LABEL_AGENT, LABEL_CONTAINER } from './docker/config.js';
 import { waitForPort } from './port-probe.js';
 import { RUNTIME_PORT } from './runc/spec.js';
@@ -214,7 +214,7 @@ export class DockerBackend implements ContainerBackend {
       container.cgroupPath = await cgroupOf(pid).catch(orExited);
       const net = await this.#network.attach({ pid }).catch(orExited);
       container.slot = net.slot;
-      await writeFile(this.#slotFile(containerId), `${net.slot}\n`);
+      await writeSlotFile(this.#slotFile(containerId), net.slot);
       const tracked = container;
       await waitForPort({
         host: net.containerAddress,
@@ -470,10 +470,8 @@ export class DockerBackend implements ContainerBackend {
     await rm(this.#slotFile(containerId), { force: true });
   }
 
-  async #readSlot(containerId: string): Promise<number | undefined> {
-    const text = await readFile(this.#slotFile(containerId), 'utf8').catch(() => undefined);
-    const slot = Number(text?.trim());
-    return text === undefined || !Number.isInteger(slot) ? undefined : slot;
+  #readSlot(containerId: string): Promise<number | undefined> {
+    return readSlotFile(this.#slotFile(containerId));
   }
 
   /** One bounded Docker call; every failure becomes a ContainerOperationError (the Docker error as cause). */

@@ -18,7 +18,7 @@
  * reports every container, bundle and network slot of an earlier run as a leftover and `destroy`
  * removes each completely.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigError, ContainerOperationError, messageOf } from '../../errors.js';
@@ -26,7 +26,7 @@ import type { Address } from '../../daemon/protocol.js';
 import { buildImage, type BuiltImage } from '../../image/rootfs.js';
 import { OOM_MARKER, type BackendListener, type ContainerBackend, type CreateContainerRequest, type LeftoverContainer } from '../backend.js';
 import { Cgroups } from '../cgroup.js';
-import { ContainerNetwork, type ContainerNetworkAttachment } from '../network/container-network.js';
+import { ContainerNetwork, readSlotFile, writeSlotFile, type ContainerNetworkAttachment } from '../network/container-network.js';
 import { runCommand, startDetached } from './runc/command.js';
 import { containerSpec, RUNTIME_PORT } from './runc/spec.js';
 import { waitForPort } from './port-probe.js';
@@ -160,7 +160,7 @@ export class RuncBackend implements ContainerBackend {
     try {
       await mkdir(bundle, { recursive: true });
       // the slot first: whatever happens next, a later destroy knows which network to remove
-      await writeFile(path.join(bundle, 'slot'), `${net.slot}\n`);
+      await writeSlotFile(path.join(bundle, 'slot'), net.slot);
       const cgroupPath = `${this.#cgroupParent}/${containerId}`;
       const spec = containerSpec({
         containerId,
@@ -344,10 +344,8 @@ export class RuncBackend implements ContainerBackend {
     await rm(this.#bundle(containerId), { recursive: true, force: true });
   }
 
-  async #readSlot(containerId: string): Promise<number | undefined> {
-    const text = await readFile(path.join(this.#bundle(containerId), 'slot'), 'utf8').catch(() => undefined);
-    const slot = Number(text?.trim());
-    return text === undefined || !Number.isInteger(slot) ? undefined : slot;
+  #readSlot(containerId: string): Promise<number | undefined> {
+    return readSlotFile(path.join(this.#bundle(containerId), 'slot'));
   }
 
   #emitOutput(containerId: string, stream: 'stdout' | 'stderr', chunk: Buffer): void {

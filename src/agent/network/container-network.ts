@@ -9,7 +9,7 @@
  *
  * Cost: one `ip -batch` for the host side and one for the namespace side per container.
  */
-import { mkdir, readdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ContainerOperationError, messageOf } from '../../errors.js';
 import { runCommand } from '../backends/runc/command.js';
@@ -19,6 +19,21 @@ import { DEFAULT_CONTAINER_SUBNET, firewallRules, formatSubnet, parseSubnet, slo
 export const DEFAULT_CLAIMS_DIR = '/run/brisk/net';
 /** The nftables table brisk owns. */
 export const FIREWALL_TABLE = 'brisk';
+
+/**
+ * The file in which a backend records the slot a container holds (runc: in its bundle; docker:
+ * beside its data), written before anything else can fail, so a later agent knows what to release.
+ */
+export async function writeSlotFile(file: string, slot: number): Promise<void> {
+  await writeFile(file, `${slot}\n`);
+}
+
+/** The slot recorded in `file`, or undefined when there is none (or it is not a slot number). */
+export async function readSlotFile(file: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const slot = Number(text?.trim());
+  return text === undefined || !Number.isInteger(slot) ? undefined : slot;
+}
 
 export interface ContainerNetworkOptions {
   /** who claims slots: the agent's data directory (absolute) */
